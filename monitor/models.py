@@ -1,0 +1,167 @@
+"""The database schema as SQLAlchemy 2.0 models; Alembic migrations are generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can drop and alter them by name.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SENTIMENTS = ("negative", "neutral", "positive")
+DIMENSIONS = ("all", "topic", "ticker")
+ALERT_STATUSES = ("firing", "resolved")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} in ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Document(Base):
+    """One scored news item; the id is the idempotency key of the whole pipeline."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint(_one_of("sentiment", SENTIMENTS), name="sentiment"),
+        Index("ix_documents_published_at", "published_at"),
+        Index("ix_documents_topic_published_at", "topic_id", "published_at"),
+        Index("ix_documents_tickers", "tickers", postgresql_using="gin"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    source: Mapped[str] = mapped_column(Text)
+    headline: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(Text)
+    tickers: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    topic_id: Mapped[int] = mapped_column(SmallInteger)
+    topic: Mapped[str] = mapped_column(Text)
+    topic_confidence: Mapped[float] = mapped_column(Float)
+    sentiment: Mapped[str] = mapped_column(Text)
+    p_negative: Mapped[float] = mapped_column(Float)
+    p_neutral: Mapped[float] = mapped_column(Float)
+    p_positive: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(Text)
+    kafka_partition: Mapped[int | None] = mapped_column(Integer)
+    kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SentimentMinute(Base):
+    """Per-minute counts by class and score sum, per dimension (all, topic, ticker) and key."""
+
+    __tablename__ = "sentiment_minute"
+    __table_args__ = (
+        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
+        Index("ix_sentiment_minute_dimension_minute", "dimension", "minute"),
+    )
+
+    dimension: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    n_negative: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    n_neutral: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    n_positive: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    score_sum: Mapped[float] = mapped_column(Float, server_default=text("0"))
+
+
+class Alert(Base):
+    """One alert episode: from the window that fired to the window that resolved it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ALERT_STATUSES), name="status"),
+        # One open episode per rule and key, whatever number of workers evaluate the rules.
+        Index(
+            "uq_alerts_one_firing",
+            "rule",
+            "dimension",
+            "key",
+            unique=True,
+            postgresql_where=text("status = 'firing'"),
+        ),
+        Index("uq_alerts_episode", "rule", "dimension", "key", "started_at", unique=True),
+        Index("ix_alerts_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(Text)
+    dimension: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    metric: Mapped[str] = mapped_column(Text)
+    observed: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[float] = mapped_column(Float)
+    deviation: Mapped[float] = mapped_column(Float)
+    volume: Mapped[int] = mapped_column(Integer)
+    document_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AlertDelivery(Base):
+    """The webhook outbox: one row per alert event and endpoint, retried until delivered."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        CheckConstraint(_one_of("event", ALERT_STATUSES), name="event"),
+        Index("uq_alert_deliveries_event", "alert_id", "event", "endpoint", unique=True),
+        Index(
+            "ix_alert_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at is null and gave_up_at is null"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(Text)
+    endpoint: Mapped[str] = mapped_column(Text)
+    webhook_id: Mapped[str] = mapped_column(Text, unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

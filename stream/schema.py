@@ -1,0 +1,170 @@
+"""The `news.raw` message contract: parse and validate one record into a `NewsItem`, or say why not.
+
+Pure functions only; the agent decides what happens to a rejection (it goes to `news.dlq`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
+
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_HEADLINE_CHARS = 2_000
+TITLE_FROM_BODY_CHARS = 200
+
+# A cashtag is `$` then a letter, then up to 9 letters, digits, dots or dashes ($BRK.B, $RDS-A);
+# a leading digit ($100) is money, not a ticker.
+_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z]{1,2})?)\b")
+
+
+class RejectReason(StrEnum):
+    """Why a record was sent to the dead-letter topic; also the metric label."""
+
+    too_large = "too_large"
+    invalid_utf8 = "invalid_utf8"
+    invalid_json = "invalid_json"
+    not_an_object = "not_an_object"
+    invalid_field = "invalid_field"
+    missing_text = "missing_text"
+    empty_text = "empty_text"
+    headline_too_long = "headline_too_long"
+
+
+class InvalidRecord(ValueError):
+    """A `news.raw` record that breaks the contract; `reason` is machine-readable."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    """A valid news item, normalised: trimmed text, upper-case tickers, an aware `published_at`."""
+
+    id: str
+    headline: str | None
+    body: str | None
+    source: str
+    published_at: datetime
+    url: str | None
+    lang: str | None
+    tickers: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        """What a person reads in a list: the headline, or the start of the body."""
+        if self.headline is not None:
+            return self.headline
+        assert self.body is not None  # noqa: S101 - guaranteed by parse_news
+        return self.body[:TITLE_FROM_BODY_CHARS]
+
+
+class _RawItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    headline: StrictStr | None = None
+    body: StrictStr | None = None
+    id: StrictStr | None = None
+    source: StrictStr | None = None
+    published_at: datetime | None = None
+    url: StrictStr | None = None
+    lang: StrictStr | None = None
+    tickers: list[StrictStr] | None = None
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _iso_with_zone(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 string")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as e:
+            raise ValueError(f"not ISO 8601: {value[:40]!r}") from e
+        if parsed.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-01-02T15:04:05Z")
+        return parsed
+
+
+def extract_cashtags(text: str) -> list[str]:
+    """Cashtags in `text` as tickers (`$aapl` -> `AAPL`), in order of appearance, once each."""
+    return list(dict.fromkeys(m.upper() for m in _CASHTAG.findall(text)))
+
+
+def item_id(source: str, url: str | None, headline: str) -> str:
+    """The stable id of an item sent without one: a hash of source + url, else source + text."""
+    key = f"{source}\x1f{url}" if url else f"{source}\x1f{headline}"
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def parse_news(value: bytes, *, default_published_at: datetime) -> NewsItem:
+    """Parse one `news.raw` value; raise `InvalidRecord` naming the first rule it breaks."""
+    if len(value) > MAX_RECORD_BYTES:
+        raise InvalidRecord(RejectReason.too_large, f"{len(value)} bytes > {MAX_RECORD_BYTES}")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidRecord(RejectReason.invalid_utf8, str(e)) from e
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidRecord(RejectReason.invalid_json, str(e)) from e
+    if not isinstance(obj, dict):
+        raise InvalidRecord(RejectReason.not_an_object, f"got a JSON {type(obj).__name__}")
+    return item_from_mapping(obj, default_published_at=default_published_at)
+
+
+def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) -> NewsItem:
+    """Validate an already-decoded JSON object (also used by `finsent produce` and `score`)."""
+    try:
+        raw = _RawItem.model_validate(obj)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "item"
+        raise InvalidRecord(RejectReason.invalid_field, f"{field}: {first['msg']}") from e
+    headline = _trimmed(raw.headline)
+    body = _trimmed(raw.body)
+    if raw.headline is None and raw.body is None:
+        raise InvalidRecord(RejectReason.missing_text, "needs a `headline` or a `body`")
+    if headline is None and body is None:
+        raise InvalidRecord(RejectReason.empty_text, "headline and body are empty after trimming")
+    if headline is not None and len(headline) > MAX_HEADLINE_CHARS:
+        raise InvalidRecord(
+            RejectReason.headline_too_long, f"{len(headline)} chars > {MAX_HEADLINE_CHARS}"
+        )
+    source = _trimmed(raw.source) or "unknown"
+    url = _trimmed(raw.url)
+    title = headline if headline is not None else (body or "")[:TITLE_FROM_BODY_CHARS]
+    tickers = _merge_tickers(raw.tickers or [], f"{headline or ''} {body or ''}")
+    return NewsItem(
+        id=_trimmed(raw.id) or item_id(source, url, title),
+        headline=headline,
+        body=body,
+        source=source,
+        published_at=raw.published_at or default_published_at,
+        url=url,
+        lang=_trimmed(raw.lang),
+        tickers=tickers,
+    )
+
+
+def _trimmed(value: str | None) -> str | None:
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None
+
+
+def _merge_tickers(given: list[str], text: str) -> tuple[str, ...]:
+    cleaned = (t.strip().lstrip("$").upper() for t in given)
+    return tuple(dict.fromkeys([*(t for t in cleaned if t), *extract_cashtags(text)]))
