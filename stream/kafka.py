@@ -45,7 +45,9 @@ async def ensure_topics(settings: StreamSettings, names: Iterable[str] | None = 
 
 
 @asynccontextmanager
-async def open_producer(settings: StreamSettings, **options: object) -> AsyncIterator[AIOKafkaProducer]:
+async def open_producer(
+    settings: StreamSettings, **options: object
+) -> AsyncIterator[AIOKafkaProducer]:
     """A started producer that flushes and closes on exit."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, **options)
     try:

@@ -8,6 +8,7 @@ import threading
 import typer
 
 from stream.broker import EmbeddedBroker
+from stream.exceptions import BrokerUnavailable
 
 
 def register(app: typer.Typer) -> None:
@@ -19,12 +20,12 @@ def broker(
 ) -> None:
     """Run the embedded Tansu broker on 127.0.0.1 until Ctrl-C (memory only: topics vanish)."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     with EmbeddedBroker(port=port) as running:
-        typer.echo(f"broker ready: FINSENT_KAFKA_BOOTSTRAP={running.bootstrap}", err=False)
-        try:
-            while not stop.is_set() and running.poll() is None:
-                stop.wait(0.5)
-        except KeyboardInterrupt:
-            pass
+        typer.echo(f"broker ready: FINSENT_KAFKA_BOOTSTRAP={running.bootstrap}")
+        while not stop.is_set() and running.poll() is None:
+            stop.wait(0.5)
+        if not stop.is_set():
+            raise BrokerUnavailable(f"the embedded broker exited by itself ({running.poll()})")
     typer.echo("broker stopped", err=True)

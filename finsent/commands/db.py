@@ -39,7 +39,9 @@ def upgrade(
 
 
 @db_app.command()
-def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base.")) -> None:
+def downgrade(
+    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
+) -> None:
     """Downgrade the schema to REVISION (`base` removes every table)."""
     command.downgrade(alembic_config(_reachable_settings()), revision)
 
