@@ -165,3 +165,24 @@ class AlertDelivery(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RejectedRecord(Base):
+    """A `news.raw` record that failed validation; its bytes went to `news.dlq`, its reason here."""
+
+    __tablename__ = "rejected_records"
+    __table_args__ = (
+        Index(
+            "uq_rejected_records_position", "topic", "kafka_partition", "kafka_offset", unique=True
+        ),
+        Index("ix_rejected_records_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    topic: Mapped[str] = mapped_column(Text)
+    kafka_partition: Mapped[int] = mapped_column(Integer)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)

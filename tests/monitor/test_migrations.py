@@ -17,7 +17,7 @@ from monitor.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration
 
-TABLES = {"documents", "sentiment_minute", "alerts", "alert_deliveries"}
+TABLES = {"documents", "sentiment_minute", "alerts", "alert_deliveries", "rejected_records"}
 
 
 def _tables(settings: MonitorSettings) -> set[str]:
