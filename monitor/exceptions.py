@@ -7,3 +7,15 @@ class MonitorError(Exception):
 
 class DatabaseUnavailable(MonitorError):
     """PostgreSQL could not be reached or refused the connection."""
+
+
+class RulesInvalid(MonitorError):
+    """The alert rules file cannot be read or breaks a rule; the message names the line."""
+
+
+class WebhookConfigInvalid(MonitorError):
+    """Webhook endpoints or the signing secret are missing or malformed."""
+
+
+class AlertNotFound(MonitorError):
+    """No alert has the requested id."""
