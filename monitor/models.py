@@ -134,6 +134,18 @@ class Alert(Base):
     document_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Closed windows in a row below the resolve threshold (hysteresis), while firing.
+    clear_windows: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class AlertCursor(Base):
+    """How far (in event time) each rule has been evaluated; rows are locked while evaluating."""
+
+    __tablename__ = "alert_cursors"
+
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    evaluated_through: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class AlertDelivery(Base):

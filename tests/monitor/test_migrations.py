@@ -17,7 +17,14 @@ from monitor.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration
 
-TABLES = {"documents", "sentiment_minute", "alerts", "alert_deliveries", "rejected_records"}
+TABLES = {
+    "documents",
+    "sentiment_minute",
+    "alerts",
+    "alert_deliveries",
+    "alert_cursors",
+    "rejected_records",
+}
 
 
 def _tables(settings: MonitorSettings) -> set[str]:
