@@ -1,0 +1,164 @@
+"""The dashboard's only door to the database: one cached engine, briefly cached queries.
+
+Every query goes through `monitor.queries` / `monitor.alert_queries` (bound parameters only).
+Arguments are plain values so Streamlit can hash them; results are frames or frozen rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+from pydantic import PostgresDsn
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from dashboard import transforms
+from dashboard.settings import DashboardSettings
+from monitor import alert_queries, queries
+from monitor.alert_queries import AlertRow
+from monitor.db import describe, make_engine
+from monitor.exceptions import MonitorError
+from monitor.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
+from monitor.settings import MonitorSettings
+
+# Shorter than the refresh interval, so each refresh reads fresh rows, yet reruns in between
+# (widget changes, several charts on a page) share one query.
+CACHE_TTL_S = 3.0
+
+
+class DashboardDataError(MonitorError):
+    """The dashboard cannot read its database; the message says why, without credentials."""
+
+
+def settings() -> DashboardSettings:
+    """Read from the environment on each run: cheap, and tests can point it elsewhere."""
+    return DashboardSettings()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(MonitorSettings(database_url=PostgresDsn(url), database_pool_size=2))
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A read session; driver errors become `DashboardDataError` with what to do about them."""
+    engine = _engine(settings().monitor_settings().sqlalchemy_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    except ProgrammingError as e:
+        raise DashboardDataError(
+            f"the database {describe(engine)} has no finsent schema: run `finsent db upgrade`"
+        ) from e
+    except OperationalError as e:
+        raise DashboardDataError(f"cannot read {describe(engine)}: {_first_line(e)}") from e
+
+
+def _first_line(error: DBAPIError) -> str:
+    text = str(error.orig if error.orig is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def current_range(span: timedelta, now: datetime) -> TimeRange:
+    """`span` of event time ending at the newest data; `now` only when the database is empty."""
+    with _session() as session:
+        latest = queries.latest_minute(session=session)
+    return transforms.time_range_ending(latest, span, now)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def series(
+    dimension: str,
+    since: datetime,
+    until: datetime,
+    bucket: timedelta,
+    keys: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    with _session() as session:
+        points = queries.sentiment_series(
+            session=session,
+            dimension=dimension,
+            time_range=TimeRange(since, until),
+            bucket=bucket,
+            keys=keys,
+        )
+    return transforms.series_frame(points)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def top_keys(
+    dimension: str, since: datetime, until: datetime, contains: str = "", limit: int = 50
+) -> pd.DataFrame:
+    with _session() as session:
+        rows = queries.top_keys(
+            session=session,
+            dimension=dimension,
+            time_range=TimeRange(since, until),
+            contains=contains,
+            limit=limit,
+        )
+    return pd.DataFrame([(r.key, r.volume) for r in rows], columns=["key", "items"])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def headlines(flt: HeadlineFilter, limit: int, offset: int = 0) -> pd.DataFrame:
+    with _session() as session:
+        rows = queries.headlines(session=session, flt=flt, limit=limit, offset=offset)
+    return transforms.headlines_frame(rows)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def count_headlines(flt: HeadlineFilter) -> int:
+    with _session() as session:
+        return queries.count_headlines(session=session, flt=flt)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def headlines_by_id(ids: tuple[str, ...]) -> pd.DataFrame:
+    with _session() as session:
+        return transforms.headlines_frame(queries.headlines_by_id(session=session, ids=ids))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def alerts(since: datetime | None, until: datetime | None, firing_only: bool) -> list[AlertRow]:
+    window = TimeRange(since, until) if since and until else None
+    with _session() as session:
+        return alert_queries.alerts(session=session, time_range=window, firing_only=firing_only)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def deliveries(alert_id: int) -> pd.DataFrame:
+    with _session() as session:
+        rows = alert_queries.deliveries(session=session, alert_id=alert_id)
+    return transforms.deliveries_frame(rows)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def ingest_rate(since: datetime, until: datetime, bucket: timedelta) -> pd.DataFrame:
+    with _session() as session:
+        rows = queries.ingest_series(
+            session=session, time_range=TimeRange(since, until), bucket=bucket
+        )
+    frame = pd.DataFrame([(r.key, r.volume) for r in rows], columns=["minute", "items"])
+    frame["minute"] = pd.to_datetime(frame["minute"], utc=True)
+    return frame
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def rejected(since: datetime, until: datetime) -> pd.DataFrame:
+    with _session() as session:
+        rows = queries.rejected_by_reason(session=session, time_range=TimeRange(since, until))
+    return pd.DataFrame([(r.key, r.volume) for r in rows], columns=["reason", "records"])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def pipeline() -> tuple[PipelineStatus, list[ModelUsage]]:
+    with _session() as session:
+        return queries.pipeline_status(session=session), queries.model_usage(session=session)

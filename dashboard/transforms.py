@@ -1,0 +1,250 @@
+"""Pure transforms from query rows to the frames the pages chart: no Streamlit, no database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from monitor.alert_queries import AlertRow, DeliveryRow
+from monitor.queries import Headline, SeriesPoint, TimeRange
+
+# The 20 topics of the Twitter Financial News taxonomy, in id order (DESIGN.md).
+TOPICS = (
+    "Analyst Update",
+    "Fed | Central Banks",
+    "Company | Product News",
+    "Treasuries | Corporate Debt",
+    "Dividend",
+    "Earnings",
+    "Energy | Oil",
+    "Financials",
+    "Currencies",
+    "General News | Opinion",
+    "Gold | Metals | Materials",
+    "IPO",
+    "Legal | Regulation",
+    "M&A | Investments",
+    "Macro",
+    "Markets",
+    "Politics",
+    "Personnel Change",
+    "Stock Commentary",
+    "Stock Movement",
+)
+SENTIMENTS = ("negative", "neutral", "positive")
+
+RANGES: dict[str, timedelta] = {
+    "15 minutes": timedelta(minutes=15),
+    "1 hour": timedelta(hours=1),
+    "6 hours": timedelta(hours=6),
+    "24 hours": timedelta(days=1),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+}
+DEFAULT_RANGE = "1 hour"
+
+_BUCKETS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440))
+
+SERIES_COLUMNS = [
+    "key",
+    "bucket",
+    "n_negative",
+    "n_neutral",
+    "n_positive",
+    "volume",
+    "index",
+    "negative_share",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Headline figures of a series: item count, mean score (the index), share of negatives."""
+
+    volume: int
+    index: float | None
+    negative_share: float | None
+
+
+def time_range_ending(latest: datetime | None, span: timedelta, now: datetime) -> TimeRange:
+    """`span` of event time ending just after the newest data (or now, when there is none).
+
+    Anchoring on the newest minute keeps a backfilled history on screen as well as live traffic.
+    """
+    end = (latest + timedelta(minutes=1)) if latest is not None else now
+    return TimeRange(since=end - span, until=end)
+
+
+def bucket_for(span: timedelta, max_points: int = 120) -> timedelta:
+    """The smallest standard bucket that keeps `span` within `max_points` points."""
+    for bucket in _BUCKETS:
+        if span / bucket <= max_points:
+            return bucket
+    return _BUCKETS[-1]
+
+
+def series_frame(points: Iterable[SeriesPoint]) -> pd.DataFrame:
+    """One row per key and bucket, with volume, index (mean score) and negative share."""
+    frame = pd.DataFrame(
+        [(p.key, p.bucket, p.n_negative, p.n_neutral, p.n_positive, p.score_sum) for p in points],
+        columns=["key", "bucket", "n_negative", "n_neutral", "n_positive", "score_sum"],
+    )
+    frame["volume"] = frame["n_negative"] + frame["n_neutral"] + frame["n_positive"]
+    safe = frame["volume"].where(frame["volume"] > 0)
+    frame["index"] = (frame["score_sum"] / safe).astype(float)
+    frame["negative_share"] = (frame["n_negative"] / safe).astype(float)
+    frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+    return frame[SERIES_COLUMNS]
+
+
+def summarize(frame: pd.DataFrame) -> Summary:
+    """Totals over a series frame: volume-weighted index and negative share."""
+    volume = int(frame["volume"].sum()) if not frame.empty else 0
+    if volume == 0:
+        return Summary(0, None, None)
+    score_sum = float((frame["index"].fillna(0) * frame["volume"]).sum())
+    return Summary(volume, score_sum / volume, float(frame["n_negative"].sum()) / volume)
+
+
+def volume_long(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts per bucket and sentiment class, long form for a stacked bar chart."""
+    long = frame.melt(
+        id_vars=["bucket"],
+        value_vars=["n_negative", "n_neutral", "n_positive"],
+        var_name="sentiment",
+        value_name="items",
+    )
+    long["sentiment"] = long["sentiment"].str.removeprefix("n_")
+    return long
+
+
+def headlines_frame(rows: Iterable[Headline]) -> pd.DataFrame:
+    """The table the pages show: newest first as given, tickers joined."""
+    return pd.DataFrame(
+        [
+            {
+                "published": r.published_at,
+                "headline": r.headline,
+                "sentiment": r.sentiment,
+                "score": round(r.score, 3),
+                "topic": r.topic,
+                "tickers": " ".join(f"${t}" for t in r.tickers),
+                "source": r.source,
+            }
+            for r in rows
+        ],
+        columns=["published", "headline", "sentiment", "score", "topic", "tickers", "source"],
+    )
+
+
+def alerts_frame(rows: Iterable[AlertRow], now: datetime) -> pd.DataFrame:
+    """Episodes for the timeline: a firing episode runs until `now`."""
+    return pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "subject": subject(r),
+                "rule": r.rule,
+                "status": r.status,
+                "started": r.started_at,
+                "ended": r.resolved_at or max(now, r.window_end),
+                "observed": round(r.observed, 3),
+                "baseline": round(r.baseline, 3),
+                "deviation": round(r.deviation, 2),
+                "volume": r.volume,
+            }
+            for r in rows
+        ],
+        columns=[
+            "id",
+            "subject",
+            "rule",
+            "status",
+            "started",
+            "ended",
+            "observed",
+            "baseline",
+            "deviation",
+            "volume",
+        ],
+    )
+
+
+def subject(row: AlertRow) -> str:
+    """What an alert is about, as a person reads it: `topic Earnings`, `$NWF`, `all news`."""
+    if row.dimension == "ticker":
+        return f"${row.key}"
+    if row.dimension == "all":
+        return "all news"
+    return f"{row.dimension} {row.key}"
+
+
+def mask_endpoint(url: str) -> str:
+    """Scheme, host and port only: webhook paths and queries often carry tokens (Slack, Teams)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "(hidden)"
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/…" if parts.path not in ("", "/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{hidden}"
+
+
+def delivery_state(row: DeliveryRow) -> str:
+    """delivered, gave up, retrying (failed at least once) or pending."""
+    if row.delivered_at is not None:
+        return "delivered"
+    if row.gave_up_at is not None:
+        return "gave up"
+    return "retrying" if row.attempts > 0 else "pending"
+
+
+def deliveries_frame(rows: Iterable[DeliveryRow]) -> pd.DataFrame:
+    """Each delivery's state, with the endpoint masked and the error cut to one line."""
+    return pd.DataFrame(
+        [
+            {
+                "event": r.event,
+                "endpoint": mask_endpoint(r.endpoint),
+                "state": delivery_state(r),
+                "attempts": r.attempts,
+                "last status": r.last_status,
+                "delivered": r.delivered_at,
+                "next attempt": None if r.delivered_at or r.gave_up_at else r.next_attempt_at,
+                "last error": clean_error(r.last_error),
+            }
+            for r in rows
+        ],
+        columns=[
+            "event",
+            "endpoint",
+            "state",
+            "attempts",
+            "last status",
+            "delivered",
+            "next attempt",
+            "last error",
+        ],
+    )
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
+
+
+def clean_error(error: str | None) -> str:
+    """The first line of a delivery error, URLs masked and secrets removed."""
+    if not error or not error.strip():
+        return ""
+    line = error.strip().splitlines()[0][:300]
+    line = _URL.sub(lambda m: mask_endpoint(m.group(0)), line)
+    return _SECRET.sub("whsec_***", line)
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Pages needed for `total` rows (at least one, so an empty table still has page 1)."""
+    return max(1, -(-total // page_size))

@@ -1,0 +1,150 @@
+"""The dashboard's pure transforms: no Streamlit runtime, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from dashboard import charts, transforms
+from monitor.alert_queries import AlertRow, DeliveryRow
+from monitor.queries import SeriesPoint, TimeRange
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+def _point(key: str, minute: int, neg: int, neu: int, pos: int, score: float) -> SeriesPoint:
+    return SeriesPoint(key, T0 + timedelta(minutes=minute), neg, neu, pos, score)
+
+
+def test_series_frame_computes_index_and_negative_share() -> None:
+    frame = transforms.series_frame([_point("", 0, 2, 1, 1, -1.0), _point("", 1, 0, 0, 0, 0.0)])
+    assert frame["volume"].tolist() == [4, 0]
+    assert frame["index"][0] == pytest.approx(-0.25)
+    assert frame["negative_share"][0] == pytest.approx(0.5)
+    assert pd.isna(frame["index"][1])  # an empty bucket has no index, not a zero
+    assert str(frame["bucket"].dt.tz) == "UTC"
+
+
+def test_summarize_weights_by_volume_and_handles_nothing() -> None:
+    frame = transforms.series_frame([_point("", 0, 3, 0, 0, -2.4), _point("", 1, 0, 0, 1, 0.8)])
+    summary = transforms.summarize(frame)
+    assert summary.volume == 4
+    assert summary.index == pytest.approx(-0.4)
+    assert summary.negative_share == pytest.approx(0.75)
+    assert transforms.summarize(transforms.series_frame([])) == transforms.Summary(0, None, None)
+
+
+def test_time_range_ends_after_the_newest_minute_or_now() -> None:
+    window = transforms.time_range_ending(T0, timedelta(hours=1), now=T0 + timedelta(days=3))
+    assert window == TimeRange(T0 - timedelta(minutes=59), T0 + timedelta(minutes=1))
+    empty = transforms.time_range_ending(None, timedelta(hours=1), now=T0)
+    assert empty.until == T0
+    with pytest.raises(ValueError, match="must be after"):
+        TimeRange(T0, T0)
+
+
+@pytest.mark.parametrize(
+    ("span", "bucket"),
+    [
+        (timedelta(minutes=15), timedelta(minutes=1)),
+        (timedelta(hours=1), timedelta(minutes=1)),
+        (timedelta(hours=6), timedelta(minutes=5)),
+        (timedelta(days=7), timedelta(hours=2)),
+        (timedelta(days=365), timedelta(days=1)),
+    ],
+)
+def test_bucket_keeps_charts_small(span: timedelta, bucket: timedelta) -> None:
+    assert transforms.bucket_for(span) == bucket
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T0/B0/secret", "https://hooks.slack.com/…"),
+        ("http://user:pw@127.0.0.1:8080/hook?token=x", "http://127.0.0.1:8080/…"),
+        ("https://example.com", "https://example.com"),
+        ("not a url", "(hidden)"),
+    ],
+)
+def test_mask_endpoint_keeps_only_scheme_host_port(url: str, shown: str) -> None:
+    assert transforms.mask_endpoint(url) == shown
+
+
+def test_clean_error_is_one_line_without_urls_or_secrets() -> None:
+    error = "POST https://h.example/t/XYZ failed: whsec_abc123== rejected\ntraceback..."
+    assert transforms.clean_error(error) == "POST https://h.example/… failed: whsec_*** rejected"
+    assert transforms.clean_error(None) == ""
+
+
+def _delivery(**values: object) -> DeliveryRow:
+    base: dict[str, object] = {
+        "id": 1,
+        "alert_id": 1,
+        "event": "firing",
+        "endpoint": "https://h.example/x",
+        "attempts": 0,
+        "next_attempt_at": T0,
+        "delivered_at": None,
+        "gave_up_at": None,
+        "last_status": None,
+        "last_error": None,
+    }
+    return DeliveryRow(**{**base, **values})  # type: ignore[arg-type]
+
+
+def test_delivery_state() -> None:
+    assert transforms.delivery_state(_delivery()) == "pending"
+    assert transforms.delivery_state(_delivery(attempts=2)) == "retrying"
+    assert transforms.delivery_state(_delivery(attempts=9, gave_up_at=T0)) == "gave up"
+    assert transforms.delivery_state(_delivery(attempts=1, delivered_at=T0)) == "delivered"
+    frame = transforms.deliveries_frame([_delivery(attempts=1, delivered_at=T0)])
+    assert frame["endpoint"].tolist() == ["https://h.example/…"]
+    assert frame["next attempt"].tolist() == [None]
+
+
+def _alert(dimension: str, key: str, resolved: datetime | None) -> AlertRow:
+    return AlertRow(
+        1,
+        "r",
+        dimension,
+        key,
+        "resolved" if resolved else "firing",
+        T0,
+        resolved,
+        T0,
+        T0,
+        "negative_share",
+        0.7,
+        0.2,
+        4.0,
+        20,
+        (),
+    )
+
+
+def test_alerts_frame_runs_firing_episodes_until_now() -> None:
+    now = T0 + timedelta(minutes=30)
+    frame = transforms.alerts_frame(
+        [_alert("ticker", "NWF", None), _alert("topic", "Macro", T0 + timedelta(minutes=5))], now
+    )
+    assert frame["subject"].tolist() == ["$NWF", "topic Macro"]
+    assert frame["ended"].tolist() == [now, T0 + timedelta(minutes=5)]
+    assert transforms.subject(_alert("all", "", None)) == "all news"
+
+
+def test_page_count() -> None:
+    assert [transforms.page_count(n, 50) for n in (0, 1, 50, 51)] == [1, 1, 1, 2]
+
+
+def test_charts_build_valid_vega_lite_specs() -> None:
+    frame = transforms.series_frame([_point("Macro", 0, 1, 1, 1, 0.1)])
+    specs = [
+        charts.index_line(frame, by_key=True),
+        charts.volume_bars(transforms.volume_long(frame)),
+        charts.topic_heatmap(frame),
+        charts.observed_vs_baseline(frame, "negative_share", 0.2),
+    ]
+    for chart in specs:
+        assert chart.to_dict()["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
