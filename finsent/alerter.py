@@ -1,0 +1,166 @@
+"""The alerter process: rule evaluation and webhook/Kafka delivery, leader-only, in one loop.
+
+`run_alerter` is the whole process as a function of its settings and a stop event, so
+`finsent alerter` and the demo run the same code. Every replica may run it: a PostgreSQL advisory
+lock makes one of them the leader; the others wait and take over if the leader's connection goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert_settings import AlertSettings
+from monitor.alerts import AlertEvent, Outbox, evaluate_rules
+from monitor.db import check_connection, make_engine, make_sessionmaker
+from monitor.delivery import (
+    Delivery,
+    DeliveryWorker,
+    Outcome,
+    OutcomeKind,
+    RetryPolicy,
+    Sender,
+    WebhookSender,
+)
+from monitor.leader import LeaderLock
+from monitor.rules import Rule, load_rules
+from monitor.settings import MonitorSettings
+from monitor.webhooks import render
+from stream.kafka import ensure_topics, open_producer
+from stream.settings import StreamSettings
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "finsent.alerter"
+KAFKA_SCHEME = "kafka"
+DELIVERY_POLL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlerterSettings:
+    """Everything the alerter needs; `stream` None: no publishing to Kafka."""
+
+    monitor: MonitorSettings
+    alerts: AlertSettings
+    stream: StreamSettings | None
+
+
+class KafkaSender:
+    """Publishes alert events to the alerts topic, keyed by alert id, with the webhook id."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def __call__(self, delivery: Delivery) -> Outcome:
+        topic = delivery.endpoint.split(":", 1)[1]
+        try:
+            await self._producer.send_and_wait(
+                topic,
+                value=render(delivery.payload).encode(),
+                key=str(delivery.alert_id).encode(),
+                headers=[("webhook-id", delivery.webhook_id.encode())],
+            )
+        except KafkaError as e:
+            return Outcome(OutcomeKind.retry, error=f"Kafka: {type(e).__name__}: {e}")
+        return Outcome(OutcomeKind.delivered)
+
+
+def endpoints(settings: AlerterSettings) -> tuple[str, ...]:
+    kafka = () if settings.stream is None else (f"{KAFKA_SCHEME}:{settings.stream.topic_alerts}",)
+    return (*settings.alerts.webhook_urls, *kafka)
+
+
+def retry_policy(settings: AlertSettings) -> RetryPolicy:
+    return RetryPolicy(
+        backoff_s=settings.webhook_backoff_s,
+        backoff_max_s=settings.webhook_backoff_max_s,
+        period=timedelta(seconds=settings.webhook_retry_period_s),
+        lease=timedelta(seconds=settings.webhook_timeout_s + 30),
+    )
+
+
+def run_alerter(settings: AlerterSettings, stop: threading.Event) -> None:
+    """Run until `stop` is set. Raises on bad rules or settings before doing anything."""
+    asyncio.run(run_alerter_async(settings, stop))
+
+
+async def run_alerter_async(settings: AlerterSettings, stop: threading.Event) -> None:
+    rules = load_rules(settings.alerts.rules)
+    secret = settings.alerts.signing_secret() if settings.alerts.webhook_urls else ""
+    engine = make_engine(settings.monitor)
+    lock = LeaderLock(engine, LOCK_NAME)
+    try:
+        check_connection(engine)
+        sessions = make_sessionmaker(engine)
+        async with _senders(settings, secret) as senders:
+            worker = DeliveryWorker(sessions, senders, retry_policy(settings.alerts))
+            log.info("alerter running %d rules, %d endpoints", len(rules), len(endpoints(settings)))
+            await _loop(settings, rules, lock, sessions, worker, stop)
+    finally:
+        await asyncio.to_thread(lock.release)
+        engine.dispose()
+
+
+@asynccontextmanager
+async def _senders(settings: AlerterSettings, secret: str) -> AsyncIterator[dict[str, Sender]]:
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+        webhook = WebhookSender(client, secret, timeout_s=settings.alerts.webhook_timeout_s)
+        senders: dict[str, Sender] = {"http": webhook, "https": webhook}
+        if settings.stream is not None:
+            await ensure_topics(settings.stream, [settings.stream.topic_alerts])
+            producer = await stack.enter_async_context(open_producer(settings.stream))
+            senders[KAFKA_SCHEME] = KafkaSender(producer)
+        yield senders
+
+
+async def _loop(
+    settings: AlerterSettings,
+    rules: tuple[Rule, ...],
+    lock: LeaderLock,
+    sessions: sessionmaker[Session],
+    worker: DeliveryWorker,
+    stop: threading.Event,
+) -> None:
+    outbox = Outbox(endpoints(settings), settings.alerts.alerts_external_url)
+    interval = settings.alerts.alert_interval_s
+    poll = min(interval, DELIVERY_POLL_S)
+    clock = asyncio.get_running_loop().time
+    next_evaluation = clock()
+    while not stop.is_set():
+        try:
+            if await asyncio.to_thread(lock.held):
+                if clock() >= next_evaluation:
+                    next_evaluation = clock() + interval
+                    await asyncio.to_thread(_evaluate, settings, rules, sessions, outbox)
+                while await worker.deliver_due() and not stop.is_set():
+                    pass
+        except DBAPIError as e:
+            log.warning("database unavailable, retrying: %s", str(e.orig or e).splitlines()[0])
+        await asyncio.to_thread(stop.wait, poll)
+
+
+def _evaluate(
+    settings: AlerterSettings,
+    rules: tuple[Rule, ...],
+    sessions: sessionmaker[Session],
+    outbox: Outbox,
+) -> list[AlertEvent]:
+    return evaluate_rules(
+        sessions,
+        rules,
+        lateness=timedelta(seconds=settings.alerts.alert_lateness_s),
+        outbox=outbox,
+        max_windows=settings.alerts.alert_max_windows,
+    )

@@ -1,0 +1,85 @@
+"""Reads the alert evaluator needs: the event-time watermark, per-window series, headlines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.models import Document, SentimentMinute
+from monitor.rules import Rule
+from monitor.spikes import EPOCH, WindowCounts
+from monitor.webhooks import Headline
+
+
+def watermark(*, session: Session, lateness: timedelta) -> datetime | None:
+    """The newest `published_at` seen, less the allowed lateness; None before any document."""
+    newest = session.scalar(select(func.max(Document.published_at)))
+    return None if newest is None else newest - lateness
+
+
+def first_minute(*, session: Session, dimension: str) -> datetime | None:
+    """The oldest minute with data for the dimension."""
+    return session.scalar(
+        select(func.min(SentimentMinute.minute)).where(SentimentMinute.dimension == dimension)
+    )
+
+
+def window_counts(
+    *, session: Session, rule: Rule, since: datetime, until: datetime
+) -> dict[str, list[WindowCounts]]:
+    """Per key of the rule's scope, the counts of each window in [since, until) that has data."""
+    bucket = func.date_bin(rule.window, SentimentMinute.minute, EPOCH).label("bucket")
+    query = (
+        select(
+            SentimentMinute.key,
+            bucket,
+            func.sum(SentimentMinute.n_negative),
+            func.sum(SentimentMinute.n_neutral),
+            func.sum(SentimentMinute.n_positive),
+            func.sum(SentimentMinute.score_sum),
+        )
+        .where(
+            SentimentMinute.dimension == rule.dimension,
+            SentimentMinute.minute >= since,
+            SentimentMinute.minute < until,
+        )
+        .group_by(SentimentMinute.key, bucket)
+        .order_by(SentimentMinute.key, bucket)
+    )
+    if rule.keys:
+        query = query.where(SentimentMinute.key.in_(rule.keys))
+    series: dict[str, list[WindowCounts]] = defaultdict(list)
+    for key, start, neg, neu, pos, score in session.execute(query):
+        series[key].append(WindowCounts(start, int(neg), int(neu), int(pos), float(score)))
+    return dict(series)
+
+
+def driving_headlines(
+    *, session: Session, dimension: str, key: str, since: datetime, until: datetime, limit: int
+) -> list[Headline]:
+    """The most negative documents of [since, until) for one series."""
+    query = select(Document).where(Document.published_at >= since, Document.published_at < until)
+    if dimension == "topic":
+        query = query.where(Document.topic == key)
+    elif dimension == "ticker":
+        query = query.where(Document.tickers.contains([key]))
+    query = query.order_by(Document.p_negative.desc(), Document.id).limit(limit)
+    return [_headline(d) for d in session.scalars(query)]
+
+
+def headlines_by_id(*, session: Session, ids: Sequence[str]) -> list[Headline]:
+    """The documents with these ids, in the order given."""
+    if not ids:
+        return []
+    found = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    return [_headline(found[i]) for i in ids if i in found]
+
+
+def _headline(document: Document) -> Headline:
+    return Headline(
+        document.id, document.headline, document.source, document.published_at, document.p_negative
+    )

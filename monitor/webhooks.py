@@ -1,0 +1,174 @@
+"""Webhook bodies (Prometheus Alertmanager webhook format, version 4) and Standard Webhooks signing.
+
+The body carries one alert; finsent's details (observed value, baseline, deviation, volume, window,
+the driving headlines and their document ids) are string annotations, as Alertmanager does it, so
+any Alertmanager receiver understands the message and a person sees why it fired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from standardwebhooks import Webhook
+
+# Alertmanager's "zero" endsAt for an alert that is still firing.
+NOT_ENDED = "0001-01-01T00:00:00Z"
+RECEIVER = "finsent"
+METRIC_WORDS = {
+    "negative_share": "share of negative news",
+    "negative_count": "count of negative news",
+    "mean_score": "mean sentiment score",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One document that drove an alert."""
+
+    document_id: str
+    headline: str
+    source: str
+    published_at: datetime
+    p_negative: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSnapshot:
+    """An alert episode as receivers, the CLI and Kafka see it."""
+
+    id: int
+    rule: str
+    dimension: str
+    key: str
+    status: str
+    metric: str
+    started_at: datetime
+    resolved_at: datetime | None
+    window_start: datetime
+    window_end: datetime
+    observed: float
+    baseline: float
+    deviation: float
+    volume: int
+    headlines: tuple[Headline, ...] = ()
+
+
+def new_webhook_id() -> str:
+    """A unique message id; it stays the same on every retry of one delivery."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def labels_of(alert: AlertSnapshot) -> dict[str, str]:
+    labels = {
+        "alertname": alert.rule,
+        "dimension": alert.dimension,
+        "metric": alert.metric,
+        "service": "finsent",
+        "severity": "warning",
+    }
+    if alert.key:  # Alertmanager treats an empty label as absent
+        labels["key"] = alert.key
+    return labels
+
+
+def fingerprint(labels: dict[str, str]) -> str:
+    """Stable id of the label set (the same rule and key give the same fingerprint)."""
+    canonical = json.dumps(labels, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def annotations_of(alert: AlertSnapshot) -> dict[str, str]:
+    subject = alert.dimension if not alert.key else f"{alert.dimension} {alert.key}"
+    what = METRIC_WORDS.get(alert.metric, alert.metric)
+    window = f"{iso(alert.window_start)} to {iso(alert.window_end)}"
+    return {
+        "summary": f"Negative news spike on {subject}: {what} {alert.observed:.3g} "
+        f"against a baseline of {alert.baseline:.3g}",
+        "description": f"{alert.volume} documents in the window {window}; "
+        f"{alert.deviation:.1f} robust standard deviations on the negative side of the baseline.",
+        "alert_id": str(alert.id),
+        "observed": f"{alert.observed:.6g}",
+        "baseline": f"{alert.baseline:.6g}",
+        "deviation": f"{alert.deviation:.3f}",
+        "volume": str(alert.volume),
+        "window_start": iso(alert.window_start),
+        "window_end": iso(alert.window_end),
+        "headlines": "\n".join(f"{h.headline} ({h.source})" for h in alert.headlines),
+        "document_ids": ",".join(h.document_id for h in alert.headlines),
+    }
+
+
+def alertmanager_body(alert: AlertSnapshot, *, external_url: str) -> dict[str, Any]:
+    """The Alertmanager v4 webhook body for one alert event (firing or resolved)."""
+    labels = labels_of(alert)
+    annotations = annotations_of(alert)
+    ended = alert.status == "resolved" and alert.resolved_at is not None
+    group = {"alertname": alert.rule}
+    return {
+        "version": "4",
+        "groupKey": "{}:" + "{" + f'alertname="{alert.rule}"' + "}",
+        "truncatedAlerts": 0,
+        "status": alert.status,
+        "receiver": RECEIVER,
+        "groupLabels": group,
+        "commonLabels": labels,
+        "commonAnnotations": annotations,
+        "externalURL": external_url,
+        "alerts": [
+            {
+                "status": alert.status,
+                "labels": labels,
+                "annotations": annotations,
+                "startsAt": iso(alert.started_at),
+                "endsAt": iso(alert.resolved_at) if ended and alert.resolved_at else NOT_ENDED,
+                "generatorURL": f"{external_url.rstrip('/')}/?alert={alert.id}",
+                "fingerprint": fingerprint(labels),
+            }
+        ],
+    }
+
+
+def render(body: dict[str, Any]) -> str:
+    """The exact text that is signed and sent."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def signed_headers(secret: str, webhook_id: str, body: str, at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; the signature covers `id.timestamp.body`."""
+    signature = Webhook(secret).sign(webhook_id, at, body)
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def sample_alert(now: datetime) -> AlertSnapshot:
+    """A clearly labelled sample alert for `finsent alerts test`."""
+    return AlertSnapshot(
+        id=0,
+        rule="finsent-test",
+        dimension="topic",
+        key="Earnings",
+        status="firing",
+        metric="negative_share",
+        started_at=now,
+        resolved_at=None,
+        window_start=now,
+        window_end=now,
+        observed=0.72,
+        baseline=0.18,
+        deviation=9.5,
+        volume=120,
+        headlines=(Headline("test", "This is a test event from finsent", "finsent", now, 1.0),),
+    )
