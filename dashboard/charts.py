@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import altair as alt
 import pandas as pd
 
@@ -41,20 +43,28 @@ def volume_bars(volume_long: pd.DataFrame) -> alt.Chart:
     )
 
 
-def topic_heatmap(series: pd.DataFrame) -> alt.Chart:
+def topic_heatmap(series: pd.DataFrame, bucket: timedelta) -> alt.Chart:
     """Sentiment index by topic (rows, all 20 in taxonomy order) and time bucket (columns)."""
+    cells = series.assign(end=series["bucket"] + bucket)
     return (  # type: ignore[no-any-return]
-        alt.Chart(series)
+        alt.Chart(cells)
         .mark_rect()
         .encode(
             x=_TIME,
-            y=alt.Y("key:N", title=None, sort=list(TOPICS), scale=alt.Scale(domain=list(TOPICS))),
+            x2="end:T",
+            y=alt.Y(
+                "key:N",
+                title=None,
+                sort=list(TOPICS),
+                scale=alt.Scale(domain=list(TOPICS)),
+                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+            ),
             color=alt.Color(
                 "index:Q", title="index", scale=alt.Scale(scheme="redyellowgreen", domain=[-1, 1])
             ),
             tooltip=["key:N", "bucket:T", alt.Tooltip("index:Q", format=".3f"), "volume:Q"],
         )
-        .properties(height=420)
+        .properties(height=24 * len(TOPICS))
     )
 
 

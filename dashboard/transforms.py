@@ -143,7 +143,8 @@ def headlines_frame(rows: Iterable[Headline]) -> pd.DataFrame:
 
 
 def alerts_frame(rows: Iterable[AlertRow], now: datetime) -> pd.DataFrame:
-    """Episodes for the timeline: a firing episode runs until `now`."""
+    """Episodes for the timeline: a firing episode runs until `now` (in event time: the end of
+    the range shown, so a backfilled history draws the same as live traffic)."""
     return pd.DataFrame(
         [
             {

@@ -3,7 +3,7 @@ and the state of each webhook delivery."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -23,7 +23,7 @@ def main() -> None:
             st.info("No alert episodes in this range.")
             return
         st.altair_chart(
-            charts.alert_timeline(transforms.alerts_frame(rows, datetime.now(UTC))),
+            charts.alert_timeline(transforms.alerts_frame(rows, window.until)),
             width="stretch",
         )
         by_id = {row.id: row for row in rows}

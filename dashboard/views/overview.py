@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from dashboard import charts, controls, data, transforms
@@ -34,7 +32,7 @@ def main() -> None:
             st.altair_chart(charts.volume_bars(transforms.volume_long(frame)), width="stretch")
         st.subheader("Firing alerts")
         if firing:
-            table = transforms.alerts_frame(firing, datetime.now(UTC)).drop(columns=["ended"])
+            table = transforms.alerts_frame(firing, window.until).drop(columns=["ended"])
             st.dataframe(table, hide_index=True, width="stretch")
         else:
             st.caption("None firing.")

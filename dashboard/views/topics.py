@@ -25,7 +25,7 @@ def main() -> None:
         if frame.empty:
             st.info("No scored items in this range yet.")
             return
-        st.altair_chart(charts.topic_heatmap(frame), width="stretch")
+        st.altair_chart(charts.topic_heatmap(frame, bucket), width="stretch")
         if chosen:
             fine = transforms.bucket_for(controls.span())
             lines = data.series("topic", window.since, window.until, fine, tuple(chosen))

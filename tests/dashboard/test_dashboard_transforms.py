@@ -143,7 +143,7 @@ def test_charts_build_valid_vega_lite_specs() -> None:
     specs = [
         charts.index_line(frame, by_key=True),
         charts.volume_bars(transforms.volume_long(frame)),
-        charts.topic_heatmap(frame),
+        charts.topic_heatmap(frame, timedelta(minutes=1)),
         charts.observed_vs_baseline(frame, "negative_share", 0.2),
     ]
     for chart in specs:
