@@ -1,0 +1,178 @@
+"""`finsent alerter` and `finsent alerts`: run the evaluator, inspect, test and backtest alerts."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import typer
+
+from finsent.alerter import AlerterSettings, run_alerter
+from monitor.alert_settings import AlertSettings
+from monitor.alert_store import get_alert, list_alerts
+from monitor.backtest import backtest
+from monitor.db import check_connection, make_engine, make_sessionmaker
+from monitor.delivery import classify, endpoint_for_logs
+from monitor.rules import load_rules
+from monitor.settings import MonitorSettings
+from monitor.webhooks import (
+    AlertSnapshot,
+    alertmanager_body,
+    new_webhook_id,
+    render,
+    sample_alert,
+    signed_headers,
+)
+from stream.settings import StreamSettings
+
+alerts_app = typer.Typer(help="Alerts: list, show, test a webhook, backtest rules.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(alerter)
+    app.add_typer(alerts_app, name="alerts", no_args_is_help=True)
+
+
+def alerter(
+    kafka: bool = typer.Option(True, help="Also publish alert events to FINSENT_TOPIC_ALERTS."),
+) -> None:
+    """Evaluate the alert rules and deliver webhooks until Ctrl-C (one leader among replicas)."""
+    settings = AlerterSettings(
+        monitor=MonitorSettings(),
+        alerts=AlertSettings(),
+        stream=StreamSettings() if kafka else None,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_alerter(settings, stop)
+    typer.echo("alerter stopped", err=True)
+
+
+@alerts_app.command("list")
+def list_(
+    status: str | None = typer.Option(None, help="firing or resolved."),
+    limit: int = typer.Option(20, min=1, help="How many, newest first."),
+) -> None:
+    """List alert episodes, newest first."""
+    engine = make_engine(MonitorSettings())
+    try:
+        check_connection(engine)
+        with make_sessionmaker(engine)() as session:
+            found = list_alerts(session=session, status=status, limit=limit)
+    finally:
+        engine.dispose()
+    if not found:
+        typer.echo("no alerts")
+    for alert in found:
+        typer.echo(_one_line(alert))
+
+
+@alerts_app.command()
+def show(
+    alert_id: int = typer.Argument(..., help="The alert's id (see `finsent alerts list`)."),
+) -> None:
+    """One alert: why it fired, the headlines that drove it, and its deliveries."""
+    engine = make_engine(MonitorSettings())
+    try:
+        check_connection(engine)
+        with make_sessionmaker(engine)() as session:
+            alert, deliveries = get_alert(session=session, alert_id=alert_id)
+    finally:
+        engine.dispose()
+    typer.echo(_one_line(alert))
+    typer.echo(f"  window     {_time(alert.window_start)} .. {_time(alert.window_end)}")
+    typer.echo(
+        f"  {alert.metric} {alert.observed:.3g} against baseline {alert.baseline:.3g}: "
+        f"deviation {alert.deviation:.1f}, {alert.volume} documents"
+    )
+    typer.echo("  headlines")
+    for h in alert.headlines:
+        typer.echo(f"    [{h.p_negative:.2f}] {h.headline} ({h.source}, {h.document_id})")
+    typer.echo("  deliveries")
+    for d in deliveries:
+        error = f" last: {d.last_error}" if d.last_error and d.state != "delivered" else ""
+        typer.echo(
+            f"    {d.event:<8} {endpoint_for_logs(d.endpoint):<40} {d.state:<9} "
+            f"attempts {d.attempts} id {d.webhook_id}{error}"
+        )
+
+
+@alerts_app.command()
+def test(
+    endpoint: str = typer.Argument(..., help="The URL to POST a signed test event to."),
+) -> None:
+    """Send a signed sample alert to ENDPOINT and report the answer."""
+    settings = AlertSettings()
+    secret = settings.signing_secret()
+    body = render(
+        alertmanager_body(
+            sample_alert(datetime.now(UTC)), external_url=settings.alerts_external_url
+        )
+    )
+    webhook_id = new_webhook_id()
+    headers = signed_headers(secret, webhook_id, body, datetime.now(UTC))
+    try:
+        response = httpx.post(
+            endpoint, content=body.encode(), headers=headers, timeout=settings.webhook_timeout_s
+        )
+    except httpx.HTTPError as e:
+        typer.echo(f"{endpoint_for_logs(endpoint)}: {type(e).__name__}: {e}", err=True)
+        raise typer.Exit(1) from e
+    outcome = classify(response.status_code)
+    typer.echo(
+        f"{endpoint_for_logs(endpoint)}: HTTP {response.status_code} ({outcome.kind}), "
+        f"webhook-id {webhook_id}"
+    )
+    if outcome.kind != "delivered":
+        raise typer.Exit(1)
+
+
+@alerts_app.command("backtest")
+def backtest_(
+    since: str = typer.Option(..., help="Start, ISO 8601 (UTC when no zone is given)."),
+    until: str | None = typer.Option(None, help="End, ISO 8601; default now."),
+    rules: Path | None = typer.Option(None, help="Rules file; default FINSENT_RULES or shipped."),
+) -> None:
+    """Replay the rules over stored history and list what would have fired; sends nothing."""
+    chosen = load_rules(rules or AlertSettings().rules)
+    start, end = _moment(since), _moment(until) if until else datetime.now(UTC)
+    engine = make_engine(MonitorSettings())
+    try:
+        check_connection(engine)
+        with make_sessionmaker(engine)() as session:
+            episodes = backtest(session=session, rules=chosen, since=start, until=end)
+    finally:
+        engine.dispose()
+    for e in episodes:
+        resolved = _time(e.resolved_at) if e.resolved_at else "still firing"
+        typer.echo(
+            f"{_time(e.started_at)}  {e.rule}  {e.dimension} {e.key or '-'}  "
+            f"observed {e.fired.observed or 0:.3g} baseline {e.fired.baseline or 0:.3g} "
+            f"deviation {e.fired.deviation or 0:.1f} volume {e.fired.volume}  until {resolved}"
+        )
+    typer.echo(f"{len(episodes)} episode(s) would have fired", err=True)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise typer.BadParameter(f"expected ISO 8601 like 2026-11-02T08:00Z, got {text!r}") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _one_line(alert: AlertSnapshot) -> str:
+    resolved = f" resolved {_time(alert.resolved_at)}" if alert.resolved_at else ""
+    return (
+        f"#{alert.id} {alert.status:<8} {alert.rule}  {alert.dimension} {alert.key or '-'}  "
+        f"started {_time(alert.started_at)}{resolved}  {alert.metric} {alert.observed:.3g} "
+        f"(baseline {alert.baseline:.3g}, deviation {alert.deviation:.1f})"
+    )

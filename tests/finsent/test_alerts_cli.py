@@ -1,0 +1,109 @@
+"""`finsent alerts` and `finsent alerter` as a user runs them, against a seeded database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from standardwebhooks import Webhook
+from typer.testing import CliRunner
+
+from finsent.cli import app
+from monitor.settings import MonitorSettings
+from tests.monitor.test_alerting import RULES, SECRET, T0, seed
+
+pytestmark = pytest.mark.integration
+
+
+def env_for(database: MonitorSettings, rules: Path) -> dict[str, str]:
+    return {
+        "FINSENT_DATABASE_URL": database.sqlalchemy_url,
+        "FINSENT_RULES": str(rules),
+        "FINSENT_WEBHOOK_SECRET": SECRET,
+    }
+
+
+def test_backtest_list_and_show(database: MonitorSettings, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES)
+    seed(database, range(240))
+    runner = CliRunner()
+    env = env_for(database, rules)
+
+    result = runner.invoke(
+        app,
+        ["alerts", "backtest", "--since", T0.isoformat(), "--until", "2026-11-02T12:00Z"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if "topic-negative-share" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("2026-11-02 11:00 UTC  topic-negative-share  topic Earnings")
+    assert "until 2026-11-02 11:25 UTC" in lines[0]
+
+    assert runner.invoke(app, ["alerts", "list"], env=env).stdout.strip() == "no alerts"
+    missing = subprocess.run(
+        [sys.executable, "-m", "finsent", "alerts", "show", "42"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: no alert 42; `finsent alerts list` shows the ids"
+
+
+def test_test_command_sends_a_signed_event(tmp_path: Path) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received.append(
+                (dict(self.headers.items()), self.rfile.read(int(self.headers["content-length"])))
+            )
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        result = CliRunner().invoke(
+            app, ["alerts", "test", url], env={"FINSENT_WEBHOOK_SECRET": SECRET}
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "HTTP 204 (delivered)" in result.stdout
+    ((headers, body),) = received
+    payload = Webhook(SECRET).verify(body, headers)
+    assert payload["alerts"][0]["labels"]["alertname"] == "finsent-test"
+    assert json.loads(body)["version"] == "4"
+
+
+def test_a_bad_rules_file_stops_the_alerter_with_its_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES.replace("threshold = 5.0", 'threshold = "high"'))
+    result = subprocess.run(
+        [sys.executable, "-m", "finsent", "alerter", "--no-kafka"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "FINSENT_RULES": str(rules)},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {rules}:9: rule 'topic-negative-share': threshold: "
+        "Input should be a valid number, unable to parse string as a number"
+    ]
