@@ -1,0 +1,140 @@
+"""What the demo prepares before it starts processes: the database, the rules, the environment."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from pydantic import PostgresDsn
+from sqlalchemy.engine import make_url
+
+from finsent.postgres import PrivateCluster
+from migrations import alembic_config
+from monitor.db import ensure_database
+from monitor.exceptions import DatabaseUnavailable
+from monitor.settings import MonitorSettings
+from stream.broker import free_port
+
+DATABASE = "finsent"
+
+# One-minute windows and a ten-minute baseline, so the scripted burst fires within two minutes.
+# The shipped rules (monitor/default_rules.toml) use five-minute windows and four hours of history.
+DEMO_RULES = """\
+# Written by `finsent demo` on each run; edit monitor/default_rules.toml's copy for real use.
+[[rules]]
+name = "topic-negative-share"
+scope = "topic"
+window_minutes = 1
+metric = "negative_share"
+baseline_windows = 30
+min_baseline_windows = 5
+threshold = 5.0
+min_delta = 0.2
+min_volume = 10
+cooldown_minutes = 10
+resolve_threshold = 1.5
+resolve_windows = 2
+
+[[rules]]
+name = "ticker-negative-share"
+scope = "ticker"
+window_minutes = 1
+metric = "negative_share"
+baseline_windows = 30
+min_baseline_windows = 5
+threshold = 5.0
+min_delta = 0.2
+min_volume = 5
+cooldown_minutes = 10
+resolve_threshold = 1.5
+resolve_windows = 2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Where the demo's data lives; `cluster` is set when the demo started the server itself."""
+
+    settings: MonitorSettings
+    cluster: PrivateCluster | None
+
+
+def configured_database() -> MonitorSettings | None:
+    """The user's FINSENT_DATABASE_URL (environment or .env), or None when it is not set."""
+    settings = MonitorSettings()
+    return settings if "database_url" in settings.model_fields_set else None
+
+
+def start_embedded_database(data_dir: Path) -> Database:
+    """A private PostgreSQL cluster in `data_dir/pg`, created on first use and reused after."""
+    pg_dir = data_dir.resolve() / "pg"
+    pg_dir.parent.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        _check_reachable(pg_dir.parent)
+    cluster = PrivateCluster(pg_dir, free_port())
+    if (pg_dir / "postmaster.pid").exists():
+        _stop_stale(cluster)
+    cluster.start()
+    url = make_url(cluster.url).set(database=DATABASE).render_as_string(hide_password=False)
+    return Database(MonitorSettings(database_url=PostgresDsn(url)), cluster)
+
+
+def _check_reachable(folder: Path) -> None:
+    """As root the server runs as `postgres`, which must be able to enter every parent folder."""
+    for parent in (folder, *folder.parents):
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            raise DatabaseUnavailable(
+                f"the postgres user cannot enter {parent}: choose a --data-dir outside it "
+                "(e.g. /var/tmp/finsent-demo) or set FINSENT_DATABASE_URL"
+            )
+
+
+def _stop_stale(cluster: PrivateCluster) -> None:
+    """A server left running by a demo that was killed: stop it (or clear its stale pid file)."""
+    try:
+        cluster.stop()
+    except DatabaseUnavailable:
+        (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
+
+
+def migrate(settings: MonitorSettings) -> None:
+    """Create the database if needed and bring its schema to the newest revision."""
+    ensure_database(settings)
+    command.upgrade(alembic_config(settings), "head")
+
+
+def write_rules(data_dir: Path) -> Path:
+    path = data_dir / "demo-rules.toml"
+    path.write_text(DEMO_RULES, encoding="utf-8")
+    return path
+
+
+def new_webhook_secret() -> str:
+    """A fresh Standard Webhooks secret for this run only (never printed)."""
+    return "whsec_" + base64.b64encode(os.urandom(32)).decode()
+
+
+def child_env(
+    *, bootstrap: str, database_url: str, webhook_url: str, secret: str, rules: Path
+) -> dict[str, str]:
+    """The environment every demo process shares: loopback services, fast alert evaluation."""
+    env = dict(os.environ)
+    env.update(
+        FINSENT_KAFKA_BOOTSTRAP=bootstrap,
+        FINSENT_DATABASE_URL=database_url,
+        FINSENT_WEBHOOK_URLS=webhook_url,
+        FINSENT_WEBHOOK_SECRET=secret,
+        FINSENT_RULES=str(rules),
+        FINSENT_ALERT_INTERVAL_S="2",
+        FINSENT_ALERT_LATENESS_S="5",
+        FINSENT_TOPIC_PARTITIONS="2",
+        FINSENT_SESSION_TIMEOUT_MS="6000",
+        FINSENT_METRICS_PORT="0",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("FINSENT_DASHBOARD_DATABASE_URL", None)
+    return env
