@@ -132,6 +132,7 @@ def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) ->
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "item"
         raise InvalidRecord(RejectReason.invalid_field, f"{field}: {first['msg']}") from e
+    _refuse_nul(raw)
     headline = _trimmed(raw.headline)
     body = _trimmed(raw.body)
     if raw.headline is None and raw.body is None:
@@ -156,6 +157,15 @@ def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) ->
         lang=_trimmed(raw.lang),
         tickers=tickers,
     )
+
+
+def _refuse_nul(raw: _RawItem) -> None:
+    # PostgreSQL text cannot hold NUL; such a record would otherwise fail its whole batch.
+    for name in ("headline", "body", "id", "source", "url", "lang"):
+        if "\x00" in (getattr(raw, name) or ""):
+            raise InvalidRecord(RejectReason.invalid_field, f"{name}: contains a NUL character")
+    if any("\x00" in t for t in raw.tickers or []):
+        raise InvalidRecord(RejectReason.invalid_field, "tickers: contains a NUL character")
 
 
 def _trimmed(value: str | None) -> str | None:

@@ -20,6 +20,14 @@ class StreamSettings(BaseSettings):
     topic_alerts: str = "sentiment.alerts"
     topic_partitions: int = Field(default=4, ge=1)
     consumer_group: str = "finsent-worker"
+    # Worker batching: a batch closes at `max_batch` records or `batch_within_s` after it opened.
+    max_batch: int = Field(default=512, ge=1, le=20_000)
+    batch_within_s: float = Field(default=0.25, gt=0)
+    session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    # How long SIGTERM waits for a database that is down before exiting without committing.
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="0 turns metrics off")
 
     @field_validator("kafka_bootstrap")
     @classmethod

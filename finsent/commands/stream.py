@@ -1,0 +1,109 @@
+"""`finsent worker` and `finsent produce`: the stream side of the service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from model.scorer import Scorer
+from model.settings import ModelSettings
+from monitor.db import check_connection, describe, make_engine
+from monitor.settings import MonitorSettings
+from stream.metrics import serve_metrics
+from stream.producer import BadLine, ProduceReport, checked, publish, read_items
+from stream.settings import StreamSettings
+from stream.synthetic import Burst, FeedPlan, synthetic_feed
+from stream.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(worker)
+    app.command()(produce)
+
+
+def worker() -> None:
+    """Consume news.raw, score each item, store it in PostgreSQL, publish news.scored."""
+    stream_settings = StreamSettings()
+    engine = make_engine(MonitorSettings())
+    check_connection(engine)
+    scorer = Scorer.from_settings(ModelSettings())
+    log.info("model %s, database %s", scorer.model_version, describe(engine))
+    serve_metrics(stream_settings.metrics_host, stream_settings.metrics_port)
+    try:
+        asyncio.run(_run_until_signalled(Worker(stream_settings, engine, scorer)))
+    finally:
+        engine.dispose()
+    log.info("worker stopped")
+
+
+async def _run_until_signalled(running: Worker) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await running.run(stop)
+
+
+def produce(
+    path: str = typer.Argument("-", help="JSONL or CSV file of news items; - reads stdin."),
+    fmt: str = typer.Option("auto", "--format", help="jsonl, csv, or auto (by file extension)."),
+    rate: float = typer.Option(0.0, help="Items per second; 0 sends as fast as possible."),
+    synthetic: bool = typer.Option(False, help="Generate a feed instead of reading PATH."),
+    count: int = typer.Option(1000, help="Synthetic items to send; 0 runs until stopped."),
+    start: datetime | None = typer.Option(None, help="Event time of the first synthetic item."),
+    speed: float = typer.Option(1.0, help="Event seconds per wall second (synthetic, backfill)."),
+    burst_topic: str | None = typer.Option(None, help="Topic of a scripted negative burst."),
+    burst_ticker: str | None = typer.Option(None, help="Company ticker of the burst."),
+    burst_at: float = typer.Option(60.0, help="Burst start, event seconds after --start."),
+    burst_length: float = typer.Option(120.0, help="Burst length in event seconds."),
+    seed: int = typer.Option(7, help="Synthetic feed seed."),
+) -> None:
+    """Publish news items to news.raw, keyed by id; bad lines are reported and skipped."""
+    settings = StreamSettings()
+    if synthetic:
+        if rate <= 0:
+            raise typer.BadParameter("--synthetic needs --rate > 0 to lay out event times")
+        burst = Burst(burst_topic, burst_ticker, burst_at, burst_length) if burst_topic else None
+        first = (start or datetime.now(UTC)).astimezone(UTC)
+        plan = FeedPlan(first, spacing_s=speed / rate, count=count, burst=burst, seed=seed)
+        items = checked(enumerate(synthetic_feed(plan), start=1))
+        report = _publish_with_progress(settings, items, rate)
+    else:
+        with _open(path) as text:
+            kind = fmt if fmt != "auto" else ("csv" if path.endswith(".csv") else "jsonl")
+            report = _publish_with_progress(settings, checked(read_items(text, fmt=kind)), rate)
+    typer.echo(f"sent {report.sent} items to {settings.topic_raw}", err=True)
+    if report.skipped:
+        typer.echo(f"skipped {len(report.skipped)} bad lines", err=True)
+        raise typer.Exit(1)
+
+
+def _publish_with_progress(
+    settings: StreamSettings, items: Iterable[dict[str, Any] | BadLine], rate: float
+) -> ProduceReport:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.completed} sent"), disable=not sys.stderr.isatty()
+    ) as progress:
+        task = progress.add_task("produce")
+        return asyncio.run(
+            publish(
+                settings, items, rate=rate, on_sent=lambda n: progress.update(task, completed=n)
+            )
+        )
+
+
+def _open(path: str) -> TextIO:
+    if path == "-":
+        return sys.stdin
+    return Path(path).open(encoding="utf-8", newline="")

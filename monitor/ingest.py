@@ -1,0 +1,144 @@
+"""The worker's sink: store one batch of scored documents and rejections in one transaction.
+
+Idempotent by design: documents already stored are skipped and only new ones are counted in
+`sentiment_minute`, so a replayed Kafka batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection, Engine
+
+from monitor.rollup import Counted, MinuteDelta, rollup
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredDocument:
+    """One validated, scored news item, as stored in `documents`."""
+
+    id: str
+    published_at: datetime
+    source: str
+    headline: str
+    body: str | None
+    url: str | None
+    lang: str | None
+    tickers: list[str]
+    topic_id: int
+    topic: str
+    topic_confidence: float
+    sentiment: str
+    p_negative: float
+    p_neutral: float
+    p_positive: float
+    score: float
+    model: str
+    kafka_partition: int | None
+    kafka_offset: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One record that failed validation, as stored in `rejected_records`."""
+
+    received_at: datetime
+    topic: str
+    kafka_partition: int
+    kafka_offset: int
+    reason: str
+    detail: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    new_documents: int
+    minute_rows: int
+    new_rejections: int
+
+
+_DOC_COLUMNS = [f.name for f in fields(ScoredDocument)]
+_REJECT_COLUMNS = [f.name for f in fields(Rejection)]
+
+_CREATE_STAGE = """
+create temp table if not exists incoming_documents
+  (like documents including defaults) on commit delete rows
+"""
+_INSERT_NEW = f"""
+insert into documents ({", ".join(_DOC_COLUMNS)})
+select {", ".join(_DOC_COLUMNS)} from incoming_documents
+on conflict (id) do nothing
+returning published_at, topic, tickers, sentiment, score
+"""  # noqa: S608 - column names come from the dataclass, not from input
+_UPSERT_MINUTES = """
+insert into sentiment_minute as m
+  (dimension, key, minute, n_negative, n_neutral, n_positive, score_sum)
+select * from unnest(
+  %s::text[], %s::text[], %s::timestamptz[], %s::int[], %s::int[], %s::int[], %s::float8[])
+on conflict (dimension, key, minute) do update set
+  n_negative = m.n_negative + excluded.n_negative,
+  n_neutral = m.n_neutral + excluded.n_neutral,
+  n_positive = m.n_positive + excluded.n_positive,
+  score_sum = m.score_sum + excluded.score_sum
+"""
+_INSERT_REJECTIONS = f"""
+insert into rejected_records ({", ".join(_REJECT_COLUMNS)})
+select * from unnest(
+  %s::timestamptz[], %s::text[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::int[])
+on conflict (topic, kafka_partition, kafka_offset) do nothing
+"""  # noqa: S608 - fixed column list
+
+
+def write_batch(
+    engine: Engine, documents: Sequence[ScoredDocument], rejections: Sequence[Rejection]
+) -> BatchResult:
+    """Store a batch atomically: new documents, their minute counts, and the rejections."""
+    with engine.begin() as connection:
+        raw = _psycopg(connection)
+        with raw.cursor() as cursor:
+            counted = _insert_documents(cursor, documents) if documents else []
+            deltas = rollup(counted)
+            if deltas:
+                cursor.execute(_UPSERT_MINUTES, _columns(deltas))
+            new_rejections = 0
+            if rejections:
+                cursor.execute(_INSERT_REJECTIONS, _columns(rejections))
+                new_rejections = max(cursor.rowcount, 0)
+    return BatchResult(len(counted), len(deltas), new_rejections)
+
+
+def _insert_documents(cursor: psycopg.Cursor[Any], docs: Sequence[ScoredDocument]) -> list[Counted]:
+    cursor.execute(_CREATE_STAGE)
+    with cursor.copy(f"copy incoming_documents ({', '.join(_DOC_COLUMNS)}) from stdin") as copy:
+        for doc in docs:
+            copy.write_row(astuple(doc))
+    cursor.execute(_INSERT_NEW)
+    return [Counted(*row) for row in cursor.fetchall()]
+
+
+def _columns(rows: Sequence[MinuteDelta] | Sequence[Rejection]) -> list[list[object]]:
+    """Transpose dataclass rows into one list per column, for `unnest`."""
+    return [list(column) for column in zip(*(astuple(r) for r in rows), strict=True)]
+
+
+def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError("monitor.ingest needs the psycopg 3 driver (postgresql+psycopg://)")
+    return driver
+
+
+def stored_documents(engine: Engine, ids: Sequence[str]) -> dict[str, ScoredDocument]:
+    """The documents among `ids` that are already stored, so a replay need not score them again."""
+    if not ids:
+        return {}
+    query = f"select {', '.join(_DOC_COLUMNS)} from documents where id = any(%s)"  # noqa: S608
+    with engine.connect() as connection:
+        with _psycopg(connection).cursor() as cursor:
+            cursor.execute(query, (list(ids),))
+            return {row[0]: ScoredDocument(*row) for row in cursor.fetchall()}

@@ -1,0 +1,135 @@
+"""One consumed batch turned into work: valid items (deduplicated) and rejections, pure logic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from model.scorer import Prediction
+from monitor.ingest import Rejection, ScoredDocument
+from stream.schema import InvalidRecord, NewsItem, parse_news
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """The parts of a Kafka record the worker uses."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    item: NewsItem
+    record: RawRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    record: RawRecord
+    error: InvalidRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    accepted: list[Accepted]
+    rejected: list[Rejected]
+    duplicates: int
+
+
+def record_time(record: RawRecord) -> datetime:
+    return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+
+
+def prepare(records: Sequence[RawRecord]) -> PreparedBatch:
+    """Validate every record; keep the first of each id within the batch."""
+    accepted: dict[str, Accepted] = {}
+    rejected: list[Rejected] = []
+    for record in records:
+        try:
+            item = parse_news(record.value or b"", default_published_at=record_time(record))
+        except InvalidRecord as error:
+            rejected.append(Rejected(record, error))
+            continue
+        accepted.setdefault(item.id, Accepted(item, record))
+    duplicates = len(records) - len(rejected) - len(accepted)
+    return PreparedBatch(list(accepted.values()), rejected, duplicates)
+
+
+def to_document(accepted: Accepted, prediction: Prediction, model: str) -> ScoredDocument:
+    item = accepted.item
+    return ScoredDocument(
+        id=item.id,
+        published_at=item.published_at,
+        source=item.source,
+        headline=item.title,
+        body=item.body,
+        url=item.url,
+        lang=item.lang,
+        tickers=list(item.tickers),
+        topic_id=prediction.topic_id,
+        topic=prediction.topic,
+        topic_confidence=prediction.topic_confidence,
+        sentiment=prediction.sentiment,
+        p_negative=prediction.p_negative,
+        p_neutral=prediction.p_neutral,
+        p_positive=prediction.p_positive,
+        score=prediction.score,
+        model=model,
+        kafka_partition=accepted.record.partition,
+        kafka_offset=accepted.record.offset,
+    )
+
+
+def to_rejection(rejected: Rejected, received_at: datetime) -> Rejection:
+    record = rejected.record
+    return Rejection(
+        received_at=received_at,
+        topic=record.topic,
+        kafka_partition=record.partition,
+        kafka_offset=record.offset,
+        reason=rejected.error.reason.value,
+        detail=rejected.error.detail[:500],
+        size_bytes=len(record.value or b""),
+    )
+
+
+def scored_message(doc: ScoredDocument) -> bytes:
+    """The `news.scored` value (DESIGN.md's output fields)."""
+    return json.dumps(
+        {
+            "id": doc.id,
+            "published_at": doc.published_at.isoformat(),
+            "source": doc.source,
+            "headline": doc.headline,
+            "tickers": doc.tickers,
+            "topic": doc.topic,
+            "topic_id": doc.topic_id,
+            "topic_confidence": round(doc.topic_confidence, 6),
+            "sentiment": doc.sentiment,
+            "p_negative": round(doc.p_negative, 6),
+            "p_neutral": round(doc.p_neutral, 6),
+            "p_positive": round(doc.p_positive, 6),
+            "score": round(doc.score, 6),
+            "model": doc.model,
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def dlq_headers(rejected: Rejected) -> list[tuple[str, bytes]]:
+    """The `news.dlq` record keeps the original bytes as its value; why and where go in headers."""
+    record = rejected.record
+    return [
+        ("finsent-reason", rejected.error.reason.value.encode()),
+        ("finsent-detail", rejected.error.detail[:500].encode()),
+        ("finsent-source-topic", record.topic.encode()),
+        ("finsent-source-partition", str(record.partition).encode()),
+        ("finsent-source-offset", str(record.offset).encode()),
+    ]

@@ -1,0 +1,27 @@
+"""Prometheus metrics of the worker, served on 127.0.0.1 by default."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+ITEMS_IN = Counter("finsent_items_in_total", "Records consumed from news.raw")
+ITEMS_SCORED = Counter("finsent_items_scored_total", "Valid items scored")
+ITEMS_NEW = Counter("finsent_documents_new_total", "Documents stored for the first time")
+ITEMS_REJECTED = Counter("finsent_items_rejected_total", "Records sent to news.dlq", ["reason"])
+BATCH_SIZE = Histogram(
+    "finsent_batch_size", "Records per batch", buckets=(1, 8, 32, 128, 512, 2048, 8192)
+)
+SCORING_SECONDS = Histogram("finsent_scoring_seconds", "Model time per batch")
+DATABASE_SECONDS = Histogram("finsent_database_seconds", "Transaction time per batch")
+DATABASE_RETRIES = Counter("finsent_database_retries_total", "Batch writes retried")
+INGEST_TO_COMMIT = Histogram(
+    "finsent_ingest_to_commit_seconds",
+    "From a record's Kafka timestamp to its offset commit",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    """Expose /metrics; port 0 means metrics are off."""
+    if port:
+        start_http_server(port, addr=host)
