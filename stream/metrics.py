@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram, start_http_server
 
+from stream.exceptions import StreamError
+
 ITEMS_IN = Counter("finsent_items_in_total", "Records consumed from news.raw")
 ITEMS_SCORED = Counter("finsent_items_scored_total", "Valid items scored")
 ITEMS_NEW = Counter("finsent_documents_new_total", "Documents stored for the first time")
@@ -23,5 +25,12 @@ INGEST_TO_COMMIT = Histogram(
 
 def serve_metrics(host: str, port: int) -> None:
     """Expose /metrics; port 0 means metrics are off."""
-    if port:
+    if not port:
+        return
+    try:
         start_http_server(port, addr=host)
+    except OSError as e:
+        raise StreamError(
+            f"FINSENT_METRICS_PORT: cannot serve metrics on {host}:{port} ({e.strerror}); "
+            "choose another port, or 0 to turn metrics off"
+        ) from e

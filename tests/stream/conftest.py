@@ -1,4 +1,4 @@
-"""Helpers for worker tests: run `finsent worker` as a real process, feed it, and watch its output."""
+"""Worker test helpers: run `finsent worker` as a real process, feed it, watch its output."""
 
 from __future__ import annotations
 
@@ -108,7 +108,9 @@ def scalar(database: MonitorSettings, sql: str) -> int:
         engine.dispose()
 
 
-def wait_for_count(database: MonitorSettings, sql: str, expected: int, timeout_s: float = 120) -> int:
+def wait_for_count(
+    database: MonitorSettings, sql: str, expected: int, timeout_s: float = 120
+) -> int:
     deadline = time.monotonic() + timeout_s
     value = scalar(database, sql)
     while value < expected and time.monotonic() < deadline:
