@@ -54,16 +54,7 @@ def _registered_commands() -> set[str]:
     return set(getattr(group, "commands", {}))
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        "migrate",
-        pytest.param("worker", marks=pytest.mark.xfail(strict=True, reason="lands with issue 4")),
-        pytest.param(
-            "dashboard", marks=pytest.mark.xfail(strict=True, reason="lands with issue 6")
-        ),
-    ],
-)
+@pytest.mark.parametrize("service", ["migrate", "worker", "dashboard"])
 def test_service_runs_a_real_command(services: dict[str, Any], service: str) -> None:
     assert _registered_commands() & set(services[service]["command"])
 
