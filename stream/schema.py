@@ -11,9 +11,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 MAX_RECORD_BYTES = 1024 * 1024
 MAX_HEADLINE_CHARS = 2_000
@@ -68,17 +76,38 @@ class NewsItem:
         return self.body[:TITLE_FROM_BODY_CHARS]
 
 
+_Label = Annotated[StrictStr, StringConstraints(max_length=200)]
+_Url = Annotated[StrictStr, StringConstraints(max_length=2048)]
+_Lang = Annotated[StrictStr, StringConstraints(max_length=35)]
+_Ticker = Annotated[StrictStr, StringConstraints(max_length=16)]
+
+
 class _RawItem(BaseModel):
+    # Length caps keep every value storable and indexable (a btree entry must stay under ~2.7 kB).
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     headline: StrictStr | None = None
     body: StrictStr | None = None
-    id: StrictStr | None = None
-    source: StrictStr | None = None
+    id: _Label | None = None
+    source: _Label | None = None
     published_at: datetime | None = None
-    url: StrictStr | None = None
-    lang: StrictStr | None = None
-    tickers: list[StrictStr] | None = None
+    url: _Url | None = None
+    lang: _Lang | None = None
+    tickers: Annotated[list[_Ticker], Field(max_length=50)] | None = None
+
+    @field_validator("headline", "body", "id", "source", "url", "lang", mode="after")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_storable(value)
+        return value
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _storable_tickers(cls, value: list[str] | None) -> list[str] | None:
+        for ticker in value or []:
+            _check_storable(ticker)
+        return value
 
     @field_validator("published_at", mode="before")
     @classmethod
@@ -132,7 +161,6 @@ def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) ->
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "item"
         raise InvalidRecord(RejectReason.invalid_field, f"{field}: {first['msg']}") from e
-    _refuse_nul(raw)
     headline = _trimmed(raw.headline)
     body = _trimmed(raw.body)
     if raw.headline is None and raw.body is None:
@@ -159,13 +187,14 @@ def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) ->
     )
 
 
-def _refuse_nul(raw: _RawItem) -> None:
-    # PostgreSQL text cannot hold NUL; such a record would otherwise fail its whole batch.
-    for name in ("headline", "body", "id", "source", "url", "lang"):
-        if "\x00" in (getattr(raw, name) or ""):
-            raise InvalidRecord(RejectReason.invalid_field, f"{name}: contains a NUL character")
-    if any("\x00" in t for t in raw.tickers or []):
-        raise InvalidRecord(RejectReason.invalid_field, "tickers: contains a NUL character")
+def _check_storable(value: str) -> None:
+    # PostgreSQL text holds neither NUL nor lone surrogates; either would fail a whole batch.
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError("contains an unpaired surrogate (\\ud800-\\udfff)") from e
 
 
 def _trimmed(value: str | None) -> str | None:

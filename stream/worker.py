@@ -112,7 +112,7 @@ class Worker:
         log.info("worker consuming %s as %s", self.settings.topic_raw, self.settings.consumer_group)
         try:
             while not stop.is_set():
-                records = await self._next_batch(consumer, stop)
+                records = await self._next_batch(consumer)
                 if records:
                     async with self._in_flight:
                         await self._handle(records, consumer, producer)
@@ -136,11 +136,11 @@ class Worker:
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
 
-    async def _next_batch(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> list[RawRecord]:
+    async def _next_batch(self, consumer: AIOKafkaConsumer) -> list[RawRecord]:
         """Up to `max_batch` records, waiting at most `batch_within_s` to fill the batch."""
         deadline = time.monotonic() + self.settings.batch_within_s
         records: list[RawRecord] = []
-        while len(records) < self.settings.max_batch and not stop.is_set():
+        while len(records) < self.settings.max_batch and not self._stop.is_set():
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 break

@@ -138,3 +138,20 @@ def test_valid_items_round_trip(headline: str, offset_minutes: int) -> None:
     assert item.headline == headline.strip()
     assert item.published_at == when
     assert item.id == parse({"headline": headline}).id  # the same text hashes the same
+
+
+@pytest.mark.parametrize(
+    ("obj", "field"),
+    [
+        ({"headline": "a\x00b"}, "headline"),
+        ({"headline": "a\ud800b"}, "headline"),
+        ({"headline": "x", "id": "i" * 201}, "id"),
+        ({"headline": "x", "tickers": ["T" * 17]}, "tickers"),
+        ({"headline": "x", "tickers": ["A"] * 51}, "tickers"),
+        ({"headline": "x", "source": "s\x00"}, "source"),
+    ],
+)
+def test_values_the_database_cannot_store_are_rejected(obj: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidRecord, match=field) as caught:
+        parse_news(json.dumps(obj).encode(), default_published_at=KAFKA_TIME)
+    assert caught.value.reason is RejectReason.invalid_field
