@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,9 +16,15 @@ from monitor.webhooks import Headline
 
 
 def watermark(*, session: Session, lateness: timedelta) -> datetime | None:
-    """The newest `published_at` seen, less the allowed lateness; None before any document."""
-    newest = session.scalar(select(func.max(Document.published_at)))
-    return None if newest is None else newest - lateness
+    """The newest `published_at` seen, less the allowed lateness; None before any document.
+
+    A document stamped in the future (a producer's wrong clock) counts as published now, so it
+    cannot close windows whose documents are still arriving.
+    """
+    newest: datetime | None = session.scalar(select(func.max(Document.published_at)))
+    if newest is None:
+        return None
+    return min(newest, datetime.now(UTC)) - lateness
 
 
 def first_minute(*, session: Session, dimension: str) -> datetime | None:

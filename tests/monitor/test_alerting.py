@@ -6,6 +6,7 @@ same rows the worker writes: minute buckets of `published_at`, dimension `topic`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -29,6 +30,7 @@ from monitor.alerts import Outbox, evaluate_rules
 from monitor.backtest import backtest
 from monitor.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
 from monitor.rules import load_rules
+from monitor.series import watermark
 from monitor.settings import MonitorSettings
 from stream.broker import free_port
 from stream.kafka import open_consumer
@@ -312,8 +314,6 @@ def test_burst_fires_one_signed_webhook_then_resolves(
             batches = await consumer.getmany(timeout_ms=5000, max_records=10)
             return [json.loads(r.value) for records in batches.values() for r in records]
 
-    import asyncio
-
     events = asyncio.run(published())
     assert sorted(e["status"] for e in events) == ["firing", "resolved"]
 
@@ -418,3 +418,18 @@ def test_concurrent_evaluators_without_the_lock_still_record_one_episode(
     alerts = query(database, select(Alert))
     assert [(a.key, a.status) for a in alerts] == [("Earnings", "resolved")]
     assert len(query(database, select(AlertDelivery))) == 2
+
+
+def test_a_document_from_the_future_does_not_close_windows(database: MonitorSettings) -> None:
+    seed(database, range(10))
+    engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    future = datetime.now(UTC) + timedelta(days=30)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Document),
+            [_documents(0, "Macro", False)[0] | {"id": "x", "published_at": future}],
+        )
+    with Session(engine) as session:
+        mark = watermark(session=session, lateness=timedelta(seconds=60))
+    engine.dispose()
+    assert mark is not None and mark < datetime.now(UTC)
