@@ -43,6 +43,8 @@ class RejectReason(StrEnum):
     missing_text = "missing_text"
     empty_text = "empty_text"
     headline_too_long = "headline_too_long"
+    # Valid by the contract, but PostgreSQL refused to store it (a constraint, a type limit).
+    storage_refused = "storage_refused"
 
 
 class InvalidRecord(ValueError):

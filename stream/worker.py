@@ -26,10 +26,16 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
 )
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
 from model.scorer import Document, Prediction
-from monitor.ingest import ScoredDocument, stored_documents, write_batch
+from monitor.ingest import (
+    BatchResult,
+    Rejection,
+    ScoredDocument,
+    stored_documents,
+    write_batch,
+)
 from stream import metrics
 from stream.batch import (
     PreparedBatch,
@@ -43,6 +49,7 @@ from stream.batch import (
 )
 from stream.exceptions import StreamError
 from stream.kafka import ensure_topics
+from stream.schema import InvalidRecord, RejectReason
 from stream.settings import StreamSettings
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,8 @@ T = TypeVar("T")
 
 # Errors that mean "PostgreSQL is not reachable right now", as opposed to bad data.
 _UNREACHABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+# Errors that mean "PostgreSQL refuses this data": isolate the record instead of retrying.
+_REFUSED = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError)
 _MAX_BACKOFF_S = 10.0
 # A dead-lettered record the broker refuses at full size goes with its first bytes only.
 _DLQ_TRUNCATE_BYTES = 64 * 1024
@@ -166,17 +175,48 @@ class Worker:
         metrics.BATCH_SIZE.observe(len(records))
         prepared = prepare(records)
         documents = await self._score(prepared)
-        now = datetime.now(UTC)
-        rejections = [to_rejection(r, now) for r in prepared.rejected]
-        result = await self._with_database(write_batch, self.engine, documents, rejections)
-        await self._publish(producer, documents, prepared.rejected)
+        rejected = prepared.rejected
+        try:
+            result = await self._with_database(
+                write_batch, self.engine, documents, self._rejections(rejected)
+            )
+        except _REFUSED as e:
+            log.error("PostgreSQL refused the batch (%s); storing it item by item", _first_line(e))
+            documents, refused, result = await self._store_separately(prepared, documents)
+            rejected = [*rejected, *refused]
+        await self._publish(producer, documents, rejected)
         await self._commit(consumer, records)
         metrics.ITEMS_NEW.inc(result.new_documents)
-        for rejected in prepared.rejected:
-            metrics.ITEMS_REJECTED.labels(rejected.error.reason.value).inc()
+        for item in rejected:
+            metrics.ITEMS_REJECTED.labels(item.error.reason.value).inc()
         committed = time.time()
         for record in records:
             metrics.INGEST_TO_COMMIT.observe(max(0.0, committed - record.timestamp_ms / 1000))
+
+    @staticmethod
+    def _rejections(rejected: Sequence[Rejected]) -> list[Rejection]:
+        now = datetime.now(UTC)
+        return [to_rejection(r, now) for r in rejected]
+
+    async def _store_separately(
+        self, prepared: PreparedBatch, documents: list[ScoredDocument]
+    ) -> tuple[list[ScoredDocument], list[Rejected], BatchResult]:
+        """One transaction per document, so the one PostgreSQL refuses is dead-lettered alone."""
+        kept: list[ScoredDocument] = []
+        refused: list[Rejected] = []
+        new = 0
+        for accepted, document in zip(prepared.accepted, documents, strict=True):
+            try:
+                one = await self._with_database(write_batch, self.engine, [document], [])
+            except _REFUSED as e:
+                error = InvalidRecord(RejectReason.storage_refused, _first_line(e))
+                refused.append(Rejected(accepted.record, error))
+                continue
+            kept.append(document)
+            new += one.new_documents
+        rejections = self._rejections([*prepared.rejected, *refused])
+        last = await self._with_database(write_batch, self.engine, [], rejections)
+        return kept, refused, BatchResult(new, last.minute_rows, last.new_rejections)
 
     async def _score(self, prepared: PreparedBatch) -> list[ScoredDocument]:
         """Score the batch's items; those already stored (a replay) keep their stored scores."""
@@ -225,7 +265,7 @@ class Worker:
                         ) from e
                 log.warning(
                     "database unreachable (%s); holding the batch, retry in %.1fs",
-                    str(e).strip().splitlines()[0][:200],
+                    _first_line(e),
                     delay,
                 )
                 await asyncio.sleep(delay)
@@ -285,3 +325,8 @@ class Worker:
             log.warning("offset commit refused after a rebalance (%s); records will replay", e)
         except KafkaError as e:
             log.warning("offset commit failed (%s); records will replay", e)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__

@@ -149,3 +149,31 @@ async def test_sigterm_commits_the_batch_in_hand_and_exits_zero(
     # Had the first worker stopped without committing, its last batch would be published twice.
     scored = await read_topic(stream_settings, stream_settings.topic_scored, expect=3000)
     assert len(scored) == 3000
+
+
+async def test_a_record_postgres_refuses_is_dead_lettered_alone(
+    stream_settings: StreamSettings,
+    database: MonitorSettings,
+    start_worker: Callable[..., Popen[bytes]],
+) -> None:
+    # An operator's constraint makes PostgreSQL refuse one otherwise valid item.
+    engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "alter table documents add constraint no_embargoed "
+                "check (headline not like '%EMBARGOED%')"
+            )
+        )
+    engine.dispose()
+    refused = json.dumps({"id": "embargo", "headline": "EMBARGOED Contoso results"}).encode()
+    await send_values(stream_settings, [*headline_items(99), refused])
+    worker = start_worker()
+
+    assert wait_for_count(database, DOCS, 99) == 99
+    assert wait_for_count(database, REJECTS, 1) == 1
+    (dead,) = await read_topic(stream_settings, stream_settings.topic_dlq, expect=1)
+    assert dict(dead.headers)["finsent-reason"] == b"storage_refused"
+    assert dead.value == refused
+    assert scalar(database, ALL_COUNT) == 99
+    assert worker.poll() is None
