@@ -97,13 +97,22 @@ def _documents(minute: int, topic: str, burst: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def seed(settings: MonitorSettings, minutes: range) -> None:
-    """Documents and their per-minute rollups for both topics, as the worker writes them."""
+def seed(
+    settings: MonitorSettings,
+    minutes: range,
+    bursts: tuple[tuple[str, int, int], ...] = (("Earnings", *BURST),),
+) -> None:
+    """Documents and their per-minute rollups for both topics, as the worker writes them;
+    `bursts` are (topic, first minute, end minute) of bad news."""
+
+    def in_burst(topic: str, minute: int) -> bool:
+        return any(t == topic and first <= minute < end for t, first, end in bursts)
+
     docs = [
         d
         for m in minutes
         for topic in ("Earnings", "Macro")
-        for d in _documents(m, topic, topic == "Earnings" and BURST[0] <= m < BURST[1])
+        for d in _documents(m, topic, in_burst(topic, m))
     ]
     rollup: dict[tuple[str, str, datetime], dict[str, Any]] = {}
     for d in docs:
@@ -433,3 +442,35 @@ def test_a_document_from_the_future_does_not_close_windows(database: MonitorSett
         mark = watermark(session=session, lateness=timedelta(seconds=60))
     engine.dispose()
     assert mark is not None and mark < datetime.now(UTC)
+
+
+def test_evaluating_bit_by_bit_as_data_arrives_fires_what_a_backtest_finds(
+    database: MonitorSettings, rules_file: Path
+) -> None:
+    bursts = (("Earnings", 180, 195), ("Macro", 200, 210), ("Earnings", 250, 262))
+    engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    rules = load_rules(rules_file)
+    outbox = Outbox((), "http://127.0.0.1:8501")
+    for first in range(0, 300, 17):  # data arrives in uneven slices; evaluation runs after each
+        seed(database, range(first, min(first + 17, 300)), bursts)
+        for _ in range(2):
+            evaluate_rules(
+                sessions, rules, lateness=timedelta(seconds=60), outbox=outbox, max_windows=4
+            )
+    for _ in range(30):
+        evaluate_rules(
+            sessions, rules, lateness=timedelta(seconds=60), outbox=outbox, max_windows=4
+        )
+    with Session(engine) as session:
+        live = [
+            (a.key, a.started_at, a.resolved_at)
+            for a in session.scalars(select(Alert).order_by(Alert.started_at))
+        ]
+        replayed = backtest(
+            session=session, rules=rules, since=T0, until=T0 + timedelta(minutes=300)
+        )
+    engine.dispose()
+    assert [e.key for e in replayed] == ["Earnings", "Macro", "Earnings"]
+    assert all(e.resolved_at is not None for e in replayed)
+    assert live == [(e.key, e.started_at, e.resolved_at) for e in replayed]
