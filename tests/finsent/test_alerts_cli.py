@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from standardwebhooks import Webhook
 from typer.testing import CliRunner
 
 from finsent.cli import app
+from monitor.alerts import Outbox, evaluate_rules
+from monitor.db import make_engine, make_sessionmaker
+from monitor.rules import load_rules
 from monitor.settings import MonitorSettings
 from tests.monitor.test_alerting import RULES, SECRET, T0, seed
 
@@ -57,6 +61,23 @@ def test_backtest_list_and_show(database: MonitorSettings, tmp_path: Path) -> No
     )
     assert missing.returncode == 2
     assert missing.stderr.strip() == "error: no alert 42; `finsent alerts list` shows the ids"
+
+    engine = make_engine(database)
+    evaluate_rules(
+        make_sessionmaker(engine),
+        load_rules(rules),
+        lateness=timedelta(seconds=60),
+        outbox=Outbox(("https://hooks.example.com/services/T0/B0/token",), "http://dash"),
+        max_windows=1000,
+    )
+    engine.dispose()
+    listed = runner.invoke(app, ["alerts", "list"], env=env).stdout.splitlines()
+    assert len(listed) == 1 and listed[0].startswith("#1 resolved topic-negative-share")
+    shown = runner.invoke(app, ["alerts", "show", "1"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.count("profit warning shock") == 3
+    assert "https://hooks.example.com/…" in shown.stdout and "token" not in shown.stdout
+    assert shown.stdout.count("pending") == 2  # firing and resolved, nobody sent them here
 
 
 def test_test_command_sends_a_signed_event(tmp_path: Path) -> None:
