@@ -59,18 +59,22 @@ class AlerterSettings:
 class KafkaSender:
     """Publishes alert events to the alerts topic, keyed by alert id, with the webhook id."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, *, timeout_s: float) -> None:
         self._producer = producer
+        self._timeout_s = timeout_s
 
     async def __call__(self, delivery: Delivery) -> Outcome:
         topic = delivery.endpoint.split(":", 1)[1]
+        sending = self._producer.send_and_wait(
+            topic,
+            value=render(delivery.payload).encode(),
+            key=str(delivery.alert_id).encode(),
+            headers=[("webhook-id", delivery.webhook_id.encode())],
+        )
         try:
-            await self._producer.send_and_wait(
-                topic,
-                value=render(delivery.payload).encode(),
-                key=str(delivery.alert_id).encode(),
-                headers=[("webhook-id", delivery.webhook_id.encode())],
-            )
+            await asyncio.wait_for(sending, self._timeout_s)
+        except TimeoutError:
+            return Outcome(OutcomeKind.retry, error=f"Kafka: timed out after {self._timeout_s:g}s")
         except KafkaError as e:
             return Outcome(OutcomeKind.retry, error=f"Kafka: {type(e).__name__}: {e}")
         return Outcome(OutcomeKind.delivered)
@@ -121,7 +125,9 @@ async def _senders(settings: AlerterSettings, secret: str) -> AsyncIterator[dict
         if settings.stream is not None:
             await ensure_topics(settings.stream, [settings.stream.topic_alerts])
             producer = await stack.enter_async_context(open_producer(settings.stream))
-            senders[KAFKA_SCHEME] = KafkaSender(producer)
+            senders[KAFKA_SCHEME] = KafkaSender(
+                producer, timeout_s=settings.alerts.webhook_timeout_s
+            )
         yield senders
 
 

@@ -151,6 +151,10 @@ def _evaluate_key(
 
 def _locked_cursor(*, session: Session, rule: Rule) -> AlertCursor | None:
     """The rule's cursor, locked for this transaction; created at the first window with data."""
+    locked = select(AlertCursor).where(AlertCursor.rule == rule.name).with_for_update()
+    cursor = session.scalars(locked).one_or_none()
+    if cursor is not None:
+        return cursor
     first = series.first_minute(session=session, dimension=rule.dimension)
     if first is None:
         return None
@@ -159,9 +163,7 @@ def _locked_cursor(*, session: Session, rule: Rule) -> AlertCursor | None:
         .values(rule=rule.name, evaluated_through=window_start(first, rule.window))
         .on_conflict_do_nothing(index_elements=[AlertCursor.rule])
     )
-    return session.scalars(
-        select(AlertCursor).where(AlertCursor.rule == rule.name).with_for_update()
-    ).one()
+    return session.scalars(locked).one()
 
 
 def _open_alerts(*, session: Session, rule: Rule) -> dict[str, Alert]:

@@ -137,7 +137,10 @@ class WebhookSender:
         except httpx.TimeoutException:
             return Outcome(OutcomeKind.retry, error=f"timed out after {self._timeout_s:g}s")
         except httpx.HTTPError as e:
-            return Outcome(OutcomeKind.retry, error=f"{type(e).__name__}: {e}"[:ERROR_CHARS])
+            error = f"{type(e).__name__}: {e}".replace(
+                delivery.endpoint, endpoint_for_logs(delivery.endpoint)
+            )
+            return Outcome(OutcomeKind.retry, error=error[:ERROR_CHARS])
         return classify(
             response.status_code, retry_after_seconds(response.headers.get("retry-after"), now)
         )
