@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import streamlit as st
-from dashboard_seed import seed
 
 from monitor.settings import MonitorSettings
+from tests.dashboard.dashboard_seed import seed
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from dashboard_seed import SECRET_ENDPOINT
 from streamlit.testing.v1 import AppTest
 
 from monitor.settings import MonitorSettings
+from tests.dashboard.dashboard_seed import SECRET_ENDPOINT
 
 pytestmark = pytest.mark.integration
 
