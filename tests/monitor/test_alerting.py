@@ -269,7 +269,7 @@ def test_burst_fires_one_signed_webhook_then_resolves(
 
     seed(database, range(HISTORY_MIN, END_MIN))  # the burst and the recovery arrive live
     wait_for(lambda: len(receiver.requests) >= 2)
-    time.sleep(1.0)  # nothing else may follow
+    time.sleep(0.6)  # nothing else may follow
     assert len(receiver.requests) == 2
     (firing_headers, firing_body, _), (resolved_headers, resolved_body, _) = receiver.requests
     firing = Webhook(SECRET).verify(firing_body, firing_headers)
@@ -337,7 +337,7 @@ def test_retries_carry_the_same_webhook_id_until_accepted(
     receiver.statuses[:] = [500, 500, 500]
     start_alerter(alerter_settings(database, rules_file, [receiver.url]))
     wait_for(lambda: len(receiver.accepted()) == 1)
-    time.sleep(1.0)
+    time.sleep(0.6)
     statuses = [status for _, _, status in receiver.requests]
     ids = {headers["webhook-id"] for headers, _, _ in receiver.requests}
     assert statuses == [500, 500, 500, 200]
@@ -396,7 +396,7 @@ def test_two_alerters_give_one_alert(
     start_alerter(alerter_settings(database, rules_file, [receiver.url]))
     start_alerter(alerter_settings(database, rules_file, [receiver.url]))
     wait_for(lambda: len(receiver.requests) >= 2)
-    time.sleep(1.0)
+    time.sleep(0.6)
     assert [json.loads(body)["status"] for _, body, _ in receiver.requests] == [
         "firing",
         "resolved",
