@@ -27,7 +27,9 @@ def main() -> None:
             width="stretch",
         )
         by_id = {row.id: row for row in rows}
-        chosen = st.selectbox("Alert", list(by_id), format_func=lambda i: _label(by_id[i]))
+        chosen = st.selectbox(
+            "Alert", list(by_id), format_func=lambda i: _label(by_id[i]), key="alert"
+        )
         if chosen is not None:
             _detail(by_id[chosen])
 

@@ -29,7 +29,7 @@ def main() -> None:
         )
         total = data.count_headlines(flt)
         pages = transforms.page_count(total, page_size)
-        page = st.number_input("Page", min_value=1, max_value=pages, value=1, step=1)
+        page = st.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="page")
         controls.caption(flt.time_range)
         st.caption(f"{total:,} items match · page {page} of {pages}")
         table = data.headlines(flt, limit=page_size, offset=(int(page) - 1) * page_size)

@@ -24,6 +24,7 @@ def main() -> None:
             "Ticker",
             found["key"].tolist(),
             format_func=lambda key: f"${key} ({found.set_index('key').at[key, 'items']} items)",
+            key="ticker",
         )
         if ticker is None:
             return
