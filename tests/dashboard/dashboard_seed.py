@@ -184,3 +184,33 @@ def _write(session: Session) -> None:
     session.flush()
     session.add_all(deliveries(episodes[0]))
     session.add_all(rejected())
+
+
+def add_minute(settings: MonitorSettings, minute: datetime, *, items: int) -> None:
+    """`items` neutral documents in `minute`, with their rollup: what the worker adds live."""
+    docs = [
+        Document(
+            id=f"live-{minute:%H%M}-{i}",
+            published_at=minute + timedelta(seconds=i),
+            source="wire",
+            headline=f"Live item {i}",
+            tickers=[],
+            topic_id=0,
+            topic="Markets",
+            topic_confidence=0.9,
+            sentiment="neutral",
+            p_negative=0.1,
+            p_neutral=0.8,
+            p_positive=0.1,
+            score=0.0,
+            model="finsent-minilm 1.0.0",
+        )
+        for i in range(items)
+    ]
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            session.add_all(docs)
+            session.add_all(minutes(docs))
+    finally:
+        engine.dispose()

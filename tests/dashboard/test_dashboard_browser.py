@@ -22,6 +22,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from monitor.settings import MonitorSettings
 from stream.broker import free_port
+from tests.dashboard.dashboard_seed import END, add_minute
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
@@ -67,6 +68,7 @@ def dashboard_url(seeded: MonitorSettings, tmp_path: Path) -> Iterator[str]:
     """`finsent dashboard` as a subprocess on a free loopback port, stopped with its group."""
     port = free_port()
     env = {**os.environ, "FINSENT_DATABASE_URL": seeded.sqlalchemy_url, "HOME": str(tmp_path)}
+    env["FINSENT_DASHBOARD_REFRESH_S"] = "2"
     env.pop("FINSENT_DASHBOARD_DATABASE_URL", None)
     log = (tmp_path / "dashboard.log").open("wb")
     process = subprocess.Popen(
@@ -106,7 +108,9 @@ def _check_page(page: Page, url: str, title: str, charts: int) -> None:
 @pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"
 )
-def test_every_page_draws_without_errors(dashboard_url: str, tmp_path: Path) -> None:
+def test_every_page_draws_without_errors_and_refreshes_live(
+    dashboard_url: str, seeded: MonitorSettings, tmp_path: Path
+) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -116,6 +120,20 @@ def test_every_page_draws_without_errors(dashboard_url: str, tmp_path: Path) -> 
                 page.screenshot(path=str(tmp_path / f"dashboard-{path or 'overview'}.png"))
             _check_page(page, dashboard_url, "Overview", 2)
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            _check_live_refresh(page, seeded)
         finally:
             browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 20_000
+
+
+def _check_live_refresh(page: Page, seeded: MonitorSettings) -> None:
+    """New rows show up by themselves, without a page reload (the marker survives)."""
+    items = page.locator('[data-testid="stMetricValue"]').first
+    assert items.inner_text() == "240"
+    page.evaluate("window.__finsentMarker = 42")
+    add_minute(seeded, END, items=10)  # the hour now ends at 15:01: 236 old items + 10 new
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stMetricValue]').innerText === '246'",
+        timeout=30_000,
+    )
+    assert page.evaluate("window.__finsentMarker") == 42
