@@ -93,7 +93,7 @@ class Demo:
             database_url=database_url,
             webhook_url=receiver.url,
             secret=secret,
-            rules=demo_setup.write_rules(self.options.data_dir),
+            rules=demo_setup.write_rules(self.options.data_dir, self.options.rate),
         )
         self._spawn("worker", ("worker",), env, logs)
         self._spawn("alerter", ("alerter",), env, logs)

@@ -23,6 +23,8 @@ DATABASE = "finsent"
 
 # One-minute windows and a ten-minute baseline, so the scripted burst fires within two minutes.
 # The shipped rules (monitor/default_rules.toml) use five-minute windows and four hours of history.
+# At r items/s a minute holds about 3.6r items per ticker and 3r per topic, but the burst puts
+# about 26r on its topic and ticker: a minimum volume of 10r keeps noise from firing.
 DEMO_RULES = """\
 # Written by `finsent demo` on each run; edit monitor/default_rules.toml's copy for real use.
 [[rules]]
@@ -33,8 +35,8 @@ metric = "negative_share"
 baseline_windows = 30
 min_baseline_windows = 5
 threshold = 5.0
-min_delta = 0.2
-min_volume = 10
+min_delta = 0.3
+min_volume = {min_volume}
 cooldown_minutes = 10
 resolve_threshold = 1.5
 resolve_windows = 2
@@ -47,8 +49,8 @@ metric = "negative_share"
 baseline_windows = 30
 min_baseline_windows = 5
 threshold = 5.0
-min_delta = 0.2
-min_volume = 5
+min_delta = 0.3
+min_volume = {min_volume}
 cooldown_minutes = 10
 resolve_threshold = 1.5
 resolve_windows = 2
@@ -107,9 +109,10 @@ def migrate(settings: MonitorSettings) -> None:
     command.upgrade(alembic_config(settings), "head")
 
 
-def write_rules(data_dir: Path) -> Path:
+def write_rules(data_dir: Path, rate: float) -> Path:
+    """The demo's rules for a feed of `rate` items per second, in `data_dir/demo-rules.toml`."""
     path = data_dir / "demo-rules.toml"
-    path.write_text(DEMO_RULES, encoding="utf-8")
+    path.write_text(DEMO_RULES.format(min_volume=max(10, round(10 * rate))), encoding="utf-8")
     return path
 
 
