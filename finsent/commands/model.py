@@ -1,0 +1,207 @@
+"""`finsent train | evaluate | export | score`: the model pipeline and offline scoring."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from itertools import chain, islice
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+import typer
+
+from model.exceptions import DataError, TrainExtraMissingError
+from model.inputs import BadLine, InputFormat, InputItem, detect_format, read_items
+from model.scorer import Document, Prediction, Scorer
+from model.settings import ModelSettings
+from stream.schema import extract_cashtags, item_id
+
+CHUNK = 512
+# Headlines written for this project (not from any data set), used to check exports.
+CHECK_TEXTS = (
+    "Fed raises interest rates by half a point to fight inflation",
+    "Apple shares slide 6% after weak iPhone sales forecast",
+    "Gold climbs to a record as the dollar weakens",
+    "Exxon to buy shale producer in $60 billion deal",
+    "Tesla beats quarterly earnings estimates, stock jumps",
+    "Treasury yields hit highest level since 2007",
+    "Bank lays off 5,000 staff as profits fall",
+    "Oil prices tumble as OPEC boosts output",
+    "Analyst upgrades Nvidia to buy, raises target to $900",
+    "Company names new chief executive effective next month",
+    "Euro falls against the dollar after ECB comments",
+    "Startup files for IPO on Nasdaq",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("evaluate")(evaluate)
+    app.command("export")(export)
+    app.command("score")(score)
+
+
+def _train_side(module: str, command: str) -> ModuleType:
+    """Import a torch-using module, or say how to install what it needs."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise TrainExtraMissingError(
+            f"`finsent {command}` needs the train extra ({e.name} is missing): "
+            "pip install 'finsent[train]'"
+        ) from e
+
+
+def train(
+    data: Path = typer.Option(
+        ..., "--data", help="Folder with topic_/sentiment_ train/valid CSVs."
+    ),
+    out: Path = typer.Option(Path("var/checkpoint"), "--out", help="Checkpoint folder."),
+    epochs: int = typer.Option(2, help="Passes over both training sets."),
+    lr: float = typer.Option(1e-4, help="Learning rate of the top encoder layer."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    max_len: int = typer.Option(64, "--max-len", help="Tokens per text (truncation)."),
+    frozen_layers: int = typer.Option(3, "--frozen-layers", help="Lower layers kept frozen."),
+    seed: int = typer.Option(13),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Fine-tune all-MiniLM-L6-v2 with a topic head and a sentiment head (extra `train`)."""
+    training = _train_side("model.training", "train")
+    cfg = training.TrainConfig(
+        data_dir=data,
+        output_dir=out,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        max_len=max_len,
+        frozen_layers=frozen_layers,
+        seed=seed,
+        device=device,
+    )
+    report = training.train(cfg)
+    typer.echo(json.dumps(report["history"][-1]))
+
+
+def export(
+    checkpoint: Path = typer.Option(Path("var/checkpoint"), "--checkpoint"),
+    out: Path = typer.Option(..., "--out", help="Artifact folder (e.g. model/artifacts)."),
+    version: str = typer.Option("1.0.0", help="Version recorded in the artifact metadata."),
+    keep_fp32: Path | None = typer.Option(None, "--keep-fp32", help="Folder for the fp32 ONNX."),
+) -> None:
+    """Export a checkpoint to ONNX fp16 (GPU) and int8 (CPU), each checked against torch."""
+    exporter = _train_side("model.export", "export")
+    with tempfile.TemporaryDirectory(prefix="finsent-export-") as tmp:
+        work = keep_fp32 or Path(tmp)
+        report = exporter.export(checkpoint, out, CHECK_TEXTS, version, work)
+    typer.echo(json.dumps(report.__dict__, indent=2))
+
+
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="Folder with the validation CSVs."),
+    onnx_file: Path | None = typer.Option(
+        None, "--onnx", help="ONNX file instead of the artifact's."
+    ),
+    reference: Path | None = typer.Option(None, "--reference", help="fp32 ONNX to compare with."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the metrics here."),
+    card: Path | None = typer.Option(None, "--card", help="Write the model card here."),
+    speed: Path | None = typer.Option(None, "--speed", help="Markdown with measured speed."),
+    training_report: Path | None = typer.Option(None, "--training", help="training.json."),
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall and confusion matrices on validation."""
+    from model.card import CardInputs, file_sizes, render_card
+    from model.evaluation import evaluate_scorer, metrics_json
+
+    settings = ModelSettings()
+    scorer = Scorer.from_settings(settings, onnx_file)
+    metrics = evaluate_scorer(scorer, data)
+    ref = evaluate_scorer(Scorer.from_settings(settings, reference), data) if reference else None
+    result = {"model": scorer.model_version, "metrics": metrics_json(metrics)}
+    if ref:
+        result["reference"] = metrics_json(ref)
+    for task, m in metrics.items():
+        typer.echo(f"{task}: accuracy {m.accuracy:.4f} macro-F1 {m.macro_f1:.4f} (n={m.n})")
+        if ref:
+            typer.echo(f"{task} (reference): accuracy {ref[task].accuracy:.4f}")
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    if card:
+        template = (Path(__file__).resolve().parents[2] / "model" / "card_template.md").read_text()
+        inputs = CardInputs(
+            model_version=scorer.model_version,
+            metrics=metrics,
+            reference_metrics=ref,
+            files=file_sizes(Path(settings.model_dir)),
+            training=json.loads(training_report.read_text()) if training_report else None,
+            speed_markdown=speed.read_text() if speed else None,
+        )
+        card.write_text(render_card(inputs, template))
+
+
+def score(
+    path: str = typer.Argument(..., help="JSONL, CSV or text file; - reads standard input."),
+    fmt: InputFormat = typer.Option(InputFormat.auto, "--format", help="auto, jsonl, csv, lines."),
+) -> None:
+    """Score news items offline; write one JSON object per item to standard output."""
+    scorer = Scorer.from_settings(ModelSettings())
+    with _open(path) as stream:
+        first = stream.readline()
+        chosen = detect_format(path, first) if fmt is InputFormat.auto else fmt
+        skipped = _score_stream(scorer, read_items(chain([first], stream), chosen), sys.stdout)
+    if skipped:
+        typer.echo(f"skipped {skipped} bad line(s)", err=True)
+        raise typer.Exit(1)
+
+
+def _open(path: str) -> AbstractContextManager[IO[str]]:
+    if path == "-":
+        return nullcontext(sys.stdin)
+    try:
+        return open(path, encoding="utf-8", newline="")
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from e
+
+
+def _score_stream(scorer: Scorer, items: Iterator[InputItem | BadLine], out: IO[str]) -> int:
+    skipped = done = 0
+    progress = sys.stderr.isatty()
+    while chunk := list(islice(items, CHUNK)):
+        good = [i for i in chunk if isinstance(i, InputItem)]
+        for bad in (i for i in chunk if isinstance(i, BadLine)):
+            typer.echo(f"line {bad.line}: {bad.reason}; skipped", err=True)
+            skipped += 1
+        predictions = scorer.score_documents([Document(i.headline, i.body) for i in good])
+        for item, prediction in zip(good, predictions, strict=True):
+            out.write(json.dumps(_output(item, prediction, scorer.model_version)) + "\n")
+        done += len(good)
+        if progress:
+            typer.echo(f"\rscored {done}", err=True, nl=False)
+    if progress:
+        typer.echo("", err=True)
+    return skipped
+
+
+def _output(item: InputItem, p: Prediction, model: str) -> dict[str, Any]:
+    """One output object with the DESIGN.md fields, in their order."""
+    text = " ".join(t for t in (item.headline, item.body) if t)
+    headline = item.headline or (item.body or "")[:200]
+    return {
+        "id": item.id or item_id(item.source, item.url, headline),
+        "published_at": item.published_at,
+        "source": item.source,
+        "headline": headline,
+        "tickers": list(dict.fromkeys([*item.tickers, *extract_cashtags(text)])),
+        "topic": p.topic,
+        "topic_id": p.topic_id,
+        "topic_confidence": round(p.topic_confidence, 6),
+        "sentiment": p.sentiment,
+        "p_negative": round(p.p_negative, 6),
+        "p_neutral": round(p.p_neutral, 6),
+        "p_positive": round(p.p_positive, 6),
+        "score": round(p.score, 6),
+        "model": model,
+    }

@@ -1,0 +1,85 @@
+"""Classification metrics per task (accuracy, macro-F1, per-class precision/recall, confusion)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from model.data import read_task
+from model.labels import SENTIMENTS, TOPICS
+
+if TYPE_CHECKING:
+    from model.scorer import Scorer
+
+
+@dataclass(frozen=True, slots=True)
+class ClassMetrics:
+    """Precision, recall and F1 of one class, with its number of true examples."""
+
+    name: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskMetrics:
+    """All metrics of one task; `confusion[i][j]` counts true class i predicted as j."""
+
+    accuracy: float
+    macro_f1: float
+    classes: tuple[ClassMetrics, ...]
+    confusion: tuple[tuple[int, ...], ...]
+    n: int
+
+
+def task_metrics(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, names: Sequence[str]) -> TaskMetrics:
+    """Compute metrics from integer labels; classes absent from both sides score 0."""
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}")
+    k = len(names)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (t, p), 1)
+    tp = np.diag(confusion).astype(np.float64)
+    predicted, actual = confusion.sum(0), confusion.sum(1)
+    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros(k), where=actual > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(k), where=denom > 0)
+    classes = tuple(
+        ClassMetrics(names[i], float(precision[i]), float(recall[i]), float(f1[i]), int(actual[i]))
+        for i in range(k)
+    )
+    return TaskMetrics(
+        accuracy=float(tp.sum() / max(1, len(t))),
+        macro_f1=float(f1.mean()),
+        classes=classes,
+        confusion=tuple(tuple(int(v) for v in row) for row in confusion),
+        n=len(t),
+    )
+
+
+def evaluate_scorer(scorer: Scorer, data_dir: Path) -> dict[str, TaskMetrics]:
+    """Metrics of an exported model on both validation files."""
+    topic = read_task(data_dir, "topic", "valid")
+    sentiment = read_task(data_dir, "sentiment", "valid")
+    topic_p, _ = scorer.probabilities([ex.text for ex in topic])
+    _, sent_p = scorer.probabilities([ex.text for ex in sentiment])
+    topic_true = [ex.topic for ex in topic if ex.topic is not None]
+    sent_true = [ex.sentiment for ex in sentiment if ex.sentiment is not None]
+    return {
+        "topic": task_metrics(topic_true, topic_p.argmax(1), TOPICS),
+        "sentiment": task_metrics(sent_true, sent_p.argmax(1), SENTIMENTS),
+    }
+
+
+def metrics_json(metrics: dict[str, TaskMetrics]) -> dict[str, Any]:
+    return {task: asdict(m) for task, m in metrics.items()}

@@ -1,0 +1,48 @@
+"""A tiny randomly initialised BERT in MiniLM's shape, for fast training and export tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def make_tiny_base(folder: Path) -> Path:
+    """Save a 2-layer, 32-wide BERT with MiniLM's vocabulary and tokenizer into `folder`."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from model.training import default_base_model
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config, add_pooling_layer=False).save_pretrained(str(folder))
+    shutil.copyfile(default_base_model() / "tokenizer.json", folder / "tokenizer.json")
+    return folder
+
+
+def write_tiny_data(folder: Path) -> Path:
+    """Four small CSVs in the data set's layout, with texts written for these tests."""
+    topic_rows = [
+        ("Fed raises rates again", 1),
+        ("Company launches a new phone", 2),
+        ("Oil jumps on supply cut", 6),
+        ("Shares of the bank slide", 19),
+    ]
+    sentiment_rows = [
+        ("Stocks crash on fears", 0),
+        ("Profits soar to record", 1),
+        ("Meeting set", 2),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "valid"):
+        for task, rows in (("topic", topic_rows), ("sentiment", sentiment_rows)):
+            lines = ["text,label", *(f'"{t}",{label}' for t, label in rows)]
+            (folder / f"{task}_{split}.csv").write_text("\r\n".join(lines) + "\r\n")
+    return folder
