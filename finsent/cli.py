@@ -7,7 +7,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from finsent.commands import alerts, broker, dashboard, db, demo, stream
+from finsent.commands import alerts, broker, dashboard, db, demo, model, stream
 from finsent.errors import format_settings_error, user_facing_errors
 from finsent.logs import LogFormat, configure_logging
 
@@ -28,7 +28,7 @@ def _root(
     configure_logging(level=log_level, fmt=log_format)
 
 
-for _module in (db, broker, stream, dashboard, alerts, demo):
+for _module in (db, broker, stream, dashboard, alerts, demo, model):
     _module.register(app)
 
 
