@@ -11,6 +11,7 @@ import typer
 import dashboard
 from dashboard.settings import DashboardSettings
 from monitor.db import check_connection, describe, make_engine
+from monitor.exceptions import DatabaseUnavailable
 
 APP = Path(dashboard.__file__).resolve().parent / "app.py"
 
@@ -38,6 +39,21 @@ def streamlit_argv(address: str, port: int) -> list[str]:
     ]
 
 
+def _check_database(settings: DashboardSettings) -> None:
+    """Fail in one line, naming the setting the dashboard actually reads, when it won't answer."""
+    engine = make_engine(settings.monitor_settings())
+    try:
+        check_connection(engine)
+    except DatabaseUnavailable as e:
+        if settings.dashboard_database_url is None:
+            raise
+        message = str(e).replace("FINSENT_DATABASE_URL", "FINSENT_DASHBOARD_DATABASE_URL", 1)
+        raise DatabaseUnavailable(message) from e
+    finally:
+        engine.dispose()
+    typer.echo(f"dashboard reads {describe(engine)}", err=True)
+
+
 def run_dashboard(
     address: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every one)."),
     port: int = typer.Option(8501, help="Port to listen on."),
@@ -46,12 +62,7 @@ def run_dashboard(
     """Serve the live dashboard (reads FINSENT_DASHBOARD_DATABASE_URL or FINSENT_DATABASE_URL)."""
     settings = DashboardSettings()
     if check:
-        engine = make_engine(settings.monitor_settings())
-        try:
-            check_connection(engine)
-            typer.echo(f"dashboard reads {describe(engine)}", err=True)
-        finally:
-            engine.dispose()
+        _check_database(settings)
     typer.echo(f"dashboard: http://{address}:{port}", err=True)
     argv = streamlit_argv(address, port)
     os.execv(argv[0], argv)  # noqa: S606 - replaces this process; fixed argv, no shell
