@@ -37,6 +37,7 @@ def run_baseline(broker: EmbeddedBroker, scorer: Scorer, n: int = 1500) -> tuple
     )
     topic = app.topic(settings.topic_raw, value_type=bytes, value_serializer="raw")
     marks: list[float] = []
+    stopping: list[asyncio.Future[None]] = []
 
     @app.agent(topic)
     async def score_one(stream: faust.Stream) -> None:
@@ -48,8 +49,9 @@ def run_baseline(broker: EmbeddedBroker, scorer: Scorer, n: int = 1500) -> tuple
             )
             write_batch(engine, [to_document(Accepted(item, record), prediction, "baseline")], [])
             marks.append(time.perf_counter())
-            if len(marks) >= n:
-                await app.stop()
+            if len(marks) == n:
+                # Not awaited: stopping waits for this agent to finish its current event.
+                stopping.append(asyncio.ensure_future(worker.stop()))
 
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     try:
