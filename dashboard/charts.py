@@ -11,7 +11,23 @@ from dashboard.transforms import SENTIMENTS, TOPICS
 
 SENTIMENT_COLORS = alt.Scale(domain=list(SENTIMENTS), range=["#d62728", "#9e9e9e", "#2ca02c"])
 _INDEX_SCALE = alt.Scale(domain=[-1, 1])
-_TIME = alt.X("bucket:T", title=None)
+# Times are UTC, like the range caption, in 24-hour form; midnight ticks show the date instead.
+_UTC_LABEL = (
+    "utchours(datum.value) == 0 && utcminutes(datum.value) == 0"
+    " ? utcFormat(datum.value, '%b %d') : utcFormat(datum.value, '%H:%M')"
+)
+
+
+def _time_x(field: str) -> alt.X:
+    return alt.X(
+        f"{field}:T",
+        title=None,
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(labelExpr=_UTC_LABEL),
+    )
+
+
+_TIME = _time_x("bucket")
 
 
 def index_line(series: pd.DataFrame, *, by_key: bool = False) -> alt.Chart:
@@ -74,7 +90,7 @@ def alert_timeline(alerts: pd.DataFrame) -> alt.Chart:
         alt.Chart(alerts)
         .mark_bar(height=14)
         .encode(
-            x=alt.X("started:T", title=None),
+            x=_time_x("started"),
             x2="ended:T",
             y=alt.Y("subject:N", title=None),
             color=alt.Color(
@@ -103,11 +119,32 @@ def observed_vs_baseline(series: pd.DataFrame, metric: str, baseline: float) -> 
     return (line + rule).properties(height=240)  # type: ignore[no-any-return]
 
 
-def count_bars(frame: pd.DataFrame, *, x: str, y: str, horizontal: bool = False) -> alt.Chart:
-    """A plain bar chart of counts (`x` category or time, `y` count)."""
-    if horizontal:
-        encoding = {"y": alt.Y(f"{x}:N", title=None, sort="-x"), "x": alt.X(f"{y}:Q", title=y)}
-    else:
-        encoding = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", title=y)}
-    chart = alt.Chart(frame).mark_bar().encode(**encoding, tooltip=[x, y])
-    return chart.properties(height=200)  # type: ignore[no-any-return]
+def count_bars(frame: pd.DataFrame, *, category: str, count: str) -> alt.Chart:
+    """Horizontal bars of `count` per `category`, largest first."""
+    return (  # type: ignore[no-any-return]
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", title=None, sort="-x"),
+            x=alt.X(f"{count}:Q", title=count),
+            tooltip=[category, count],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def time_bars(frame: pd.DataFrame, *, time: str, count: str, bucket: timedelta) -> alt.Chart:
+    """`count` per time bucket, each bar as wide as its bucket."""
+    bars = frame.assign(end=frame[time] + bucket)
+    return (  # type: ignore[no-any-return]
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=_time_x(time),
+            x2="end:T",
+            y=alt.Y(f"{count}:Q", title=count),
+            y2=alt.datum(0),
+            tooltip=[alt.Tooltip(f"{time}:T", format="%H:%M", formatType="utc"), count],
+        )
+        .properties(height=200)
+    )

@@ -27,13 +27,14 @@ def main() -> None:
         if status.last_ingested_at is not None:
             until = max(window.until, status.last_ingested_at.replace(second=0) + bucket)
             rate = data.ingest_rate(until - controls.span(), until, bucket)
-            st.altair_chart(charts.count_bars(rate, x="minute", y="items"), width="stretch")
+            chart = charts.time_bars(rate, time="minute", count="items", bucket=bucket)
+            st.altair_chart(chart, width="stretch")
         st.subheader("Rejected records by reason")
         reasons = data.rejected(window.since, window.until)
         if reasons.empty:
             st.caption("None in this range.")
         else:
-            chart = charts.count_bars(reasons, x="reason", y="records", horizontal=True)
+            chart = charts.count_bars(reasons, category="reason", count="records")
             st.altair_chart(chart, width="stretch")
         st.subheader("Models")
         st.dataframe(

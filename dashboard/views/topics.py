@@ -33,7 +33,7 @@ def main() -> None:
             st.altair_chart(charts.index_line(lines, by_key=True), width="stretch")
         st.subheader("Volume by topic")
         volume = data.top_keys("topic", window.since, window.until, limit=20)
-        st.altair_chart(charts.count_bars(volume, x="key", y="items", horizontal=True))
+        st.altair_chart(charts.count_bars(volume, category="key", count="items"))
 
     live()
 

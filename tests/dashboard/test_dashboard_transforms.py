@@ -145,6 +145,8 @@ def test_charts_build_valid_vega_lite_specs() -> None:
         charts.volume_bars(transforms.volume_long(frame)),
         charts.topic_heatmap(frame, timedelta(minutes=1)),
         charts.observed_vs_baseline(frame, "negative_share", 0.2),
+        charts.count_bars(frame, category="key", count="volume"),
+        charts.time_bars(frame, time="bucket", count="volume", bucket=timedelta(minutes=1)),
     ]
     for chart in specs:
         assert chart.to_dict()["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
