@@ -88,6 +88,8 @@ class Demo:
         receiver = WebhookReceiver(secret, self._print_alert).start()
         self._cleanups.append(receiver.stop)
         self.say(f"receiver   {receiver.url} (verifies every signature)")
+        port = self._dashboard_port()
+        url = f"http://127.0.0.1:{port}"
         env = demo_setup.child_env(
             bootstrap=bootstrap,
             database_url=database_url,
@@ -95,12 +97,11 @@ class Demo:
             secret=secret,
             rules=demo_setup.write_rules(self.options.data_dir, self.options.rate),
         )
+        env["FINSENT_ALERTS_EXTERNAL_URL"] = url  # the links in webhook bodies
         self._spawn("worker", ("worker",), env, logs)
         self._spawn("alerter", ("alerter",), env, logs)
-        port = self._dashboard_port()
         self._spawn("dashboard", ("dashboard", "--port", str(port), "--no-check"), env, logs)
         backfill = self._spawn("history", self._history_args(), env, logs)
-        url = f"http://127.0.0.1:{port}"
         ready_s = self._wait_dashboard(url)
         self.say(f"dashboard  {url}  (ready {ready_s:.0f}s after start)")
         self._open_browser(url)
