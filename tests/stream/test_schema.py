@@ -128,7 +128,11 @@ def test_any_bytes_parse_or_raise_invalid_record(value: bytes) -> None:
 
 
 @given(
-    headline=st.text(min_size=1, max_size=80).filter(lambda s: s.strip()),
+    headline=st.text(
+        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+        min_size=1,
+        max_size=80,
+    ).filter(lambda s: s.strip()),
     offset_minutes=st.integers(min_value=-720, max_value=720),
 )
 def test_valid_items_round_trip(headline: str, offset_minutes: int) -> None:
