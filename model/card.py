@@ -9,6 +9,8 @@ from typing import Any
 
 from model.evaluation import TaskMetrics
 
+CARD_TEMPLATE = Path(__file__).resolve().parent / "card_template.md"
+
 
 @dataclass(frozen=True)
 class CardInputs:
@@ -65,8 +67,9 @@ def _class_table(m: TaskMetrics) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for i, c in enumerate(m.classes):
+        name = c.name.replace("|", "/")  # a bare | would split the table cell
         rows.append(
-            f"| {i} | {c.name} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | {c.support} |"
+            f"| {i} | {name} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | {c.support} |"
         )
     return "\n".join(rows)
 

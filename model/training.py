@@ -137,8 +137,12 @@ def build_model(base_model: Path, pooling: str, dropout: float, pretrained: bool
     if pretrained:
         encoder = AutoModel.from_pretrained(str(base_model), add_pooling_layer=False)
     else:
+        # Eager attention exports to the plain MatMul/Softmax pattern that onnxruntime's
+        # optimizer fuses into its Attention op (the SDPA export is left unfused, and slower).
         encoder = AutoModel.from_config(
-            AutoConfig.from_pretrained(str(base_model)), add_pooling_layer=False
+            AutoConfig.from_pretrained(str(base_model)),
+            add_pooling_layer=False,
+            attn_implementation="eager",
         )
     return MultiTaskModel(encoder, pooling=pooling, dropout=dropout)
 

@@ -113,7 +113,7 @@ def evaluate(
     training_report: Path | None = typer.Option(None, "--training", help="training.json."),
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and confusion matrices on validation."""
-    from model.card import CardInputs, file_sizes, render_card
+    from model.card import CARD_TEMPLATE, CardInputs, file_sizes, render_card
     from model.evaluation import evaluate_scorer, metrics_json
 
     settings = ModelSettings()
@@ -130,7 +130,7 @@ def evaluate(
     if json_out:
         json_out.write_text(json.dumps(result, indent=2) + "\n")
     if card:
-        template = (Path(__file__).resolve().parents[2] / "model" / "card_template.md").read_text()
+        template = CARD_TEMPLATE.read_text(encoding="utf-8")
         inputs = CardInputs(
             model_version=scorer.model_version,
             metrics=metrics,
