@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import controls
+from dashboard.controls import ALERT_PARAM
 
 # Paths are relative to this file; each view is a thin page script.
 PAGES = (
@@ -27,6 +28,10 @@ def main() -> None:
         for i, (path, title, icon) in enumerate(PAGES)
     ]
     page = st.navigation(pages)
+    alert = st.query_params.get(ALERT_PARAM)
+    if alert and page.url_path != "alerts":
+        # Webhook bodies link to `/?alert=ID`: open that alert.
+        st.switch_page(pages[3], query_params={ALERT_PARAM: alert})
     st.sidebar.caption("finsent · live financial-news sentiment")
     controls.range_picker()
     page.run()

@@ -11,6 +11,7 @@ from dashboard import data, transforms
 from monitor.queries import TimeRange
 
 RANGE_KEY = "range"
+ALERT_PARAM = "alert"  # `?alert=ID` opens one alert on the Alerts page
 
 
 def range_picker() -> None:
@@ -66,3 +67,9 @@ def caption(window: TimeRange) -> None:
 
 def fmt(value: float | None, spec: str = "+.3f") -> str:
     return "–" if value is None else format(value, spec)
+
+
+def linked_alert() -> int | None:
+    """The alert id in the page's URL (`?alert=ID`), if any and well-formed."""
+    value = st.query_params.get(ALERT_PARAM, "")
+    return int(value) if value.isdigit() else None

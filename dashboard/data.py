@@ -134,6 +134,14 @@ def alerts(since: datetime | None, until: datetime | None, firing_only: bool) ->
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def alert(alert_id: int) -> list[AlertRow]:
+    """The one alert with this id, as a list (empty when there is none)."""
+    with _session() as session:
+        found = alert_queries.alert(session=session, alert_id=alert_id)
+    return [found] if found is not None else []
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def deliveries(alert_id: int) -> pd.DataFrame:
     with _session() as session:
         rows = alert_queries.deliveries(session=session, alert_id=alert_id)

@@ -18,6 +18,9 @@ def main() -> None:
     def live() -> None:
         window = controls.time_range()
         rows = data.alerts(window.since, window.until, False)
+        linked = controls.linked_alert()
+        if linked is not None and all(row.id != linked for row in rows):
+            rows = [*data.alert(linked), *rows]  # a linked alert outside the range
         controls.caption(window)
         if not rows:
             st.info("No alert episodes in this range.")
@@ -27,8 +30,13 @@ def main() -> None:
             width="stretch",
         )
         by_id = {row.id: row for row in rows}
+        ids = list(by_id)
         chosen = st.selectbox(
-            "Alert", list(by_id), format_func=lambda i: _label(by_id[i]), key="alert"
+            "Alert",
+            ids,
+            index=ids.index(linked) if linked in by_id else 0,
+            format_func=lambda i: _label(by_id[i]),
+            key="alert",
         )
         if chosen is not None:
             _detail(by_id[chosen])

@@ -75,6 +75,18 @@ def test_alerts_timeline_detail_and_deliveries_hide_secrets(dashboard_env: str) 
     assert "https://hooks.example.com/…" in sent["endpoint"].tolist()
 
 
+def test_a_webhook_link_opens_its_alert_even_outside_the_range(dashboard_env: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["alert"] = "2"  # the resolved $ZEN episode, 70 minutes back
+    at.session_state["range"] = "15 minutes"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Alerts"
+    assert at.selectbox(key="alert").value == 2
+    assert any(c.value.startswith("2026-03-02 14:45 – ") for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["negative share"] == "0.600"
+
+
 def test_pipeline_rate_rejects_and_model(dashboard_env: str) -> None:
     at = _open("views/pipeline.py")
     metrics = {m.label: m.value for m in at.metric}
