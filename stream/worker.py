@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import (
     CommitFailedError,
@@ -26,16 +23,9 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
 )
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
 from model.scorer import Document, Prediction
-from monitor.ingest import (
-    BatchResult,
-    Rejection,
-    ScoredDocument,
-    stored_documents,
-    write_batch,
-)
+from monitor.ingest import ScoredDocument
 from stream import metrics
 from stream.batch import (
     PreparedBatch,
@@ -45,21 +35,12 @@ from stream.batch import (
     prepare,
     scored_message,
     to_document,
-    to_rejection,
 )
-from stream.exceptions import StreamError
 from stream.kafka import ensure_topics
-from stream.schema import InvalidRecord, RejectReason
 from stream.settings import StreamSettings
+from stream.sink import DatabaseSink
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-# Errors that mean "PostgreSQL is not reachable right now", as opposed to bad data.
-_UNREACHABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
-# Errors that mean "PostgreSQL refuses this data": isolate the record instead of retrying.
-_REFUSED = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError)
-_MAX_BACKOFF_S = 10.0
 # A dead-lettered record the broker refuses at full size goes with its first bytes only.
 _DLQ_TRUNCATE_BYTES = 64 * 1024
 
@@ -71,10 +52,6 @@ class BatchScorer(Protocol):
     def model_version(self) -> str: ...
 
     def score_documents(self, docs: Sequence[Document]) -> list[Prediction]: ...
-
-
-class ShutdownWithUncommittedBatch(StreamError):
-    """Stopped while the database was down; the batch in hand will be replayed on restart."""
 
 
 @dataclass
@@ -96,8 +73,8 @@ class Worker:
 
     def __init__(self, settings: StreamSettings, engine: Engine, scorer: BatchScorer) -> None:
         self.settings = settings
-        self.engine = engine
         self.scorer = scorer
+        self._engine = engine
         self._in_flight = asyncio.Lock()
         self._stop = asyncio.Event()
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="finsent-worker")
@@ -105,6 +82,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Process batches until `stop` is set; the batch in hand is finished first."""
         self._stop = stop
+        self._sink = DatabaseSink(self._engine, self._threads, stop, self.settings.shutdown_grace_s)
         await ensure_topics(self.settings)
         consumer = self._consumer()
         producer = AIOKafkaProducer(
@@ -175,48 +153,16 @@ class Worker:
         metrics.BATCH_SIZE.observe(len(records))
         prepared = prepare(records)
         documents = await self._score(prepared)
-        rejected = prepared.rejected
-        try:
-            result = await self._with_database(
-                write_batch, self.engine, documents, self._rejections(rejected)
-            )
-        except _REFUSED as e:
-            log.error("PostgreSQL refused the batch (%s); storing it item by item", _first_line(e))
-            documents, refused, result = await self._store_separately(prepared, documents)
-            rejected = [*rejected, *refused]
-        await self._publish(producer, documents, rejected)
+        stored = await self._sink.store(prepared.accepted, documents, prepared.rejected)
+        rejected = [*prepared.rejected, *stored.refused]
+        await self._publish(producer, stored.documents, rejected)
         await self._commit(consumer, records)
-        metrics.ITEMS_NEW.inc(result.new_documents)
+        metrics.ITEMS_NEW.inc(stored.result.new_documents)
         for item in rejected:
             metrics.ITEMS_REJECTED.labels(item.error.reason.value).inc()
         committed = time.time()
         for record in records:
             metrics.INGEST_TO_COMMIT.observe(max(0.0, committed - record.timestamp_ms / 1000))
-
-    @staticmethod
-    def _rejections(rejected: Sequence[Rejected]) -> list[Rejection]:
-        now = datetime.now(UTC)
-        return [to_rejection(r, now) for r in rejected]
-
-    async def _store_separately(
-        self, prepared: PreparedBatch, documents: list[ScoredDocument]
-    ) -> tuple[list[ScoredDocument], list[Rejected], BatchResult]:
-        """One transaction per document, so the one PostgreSQL refuses is dead-lettered alone."""
-        kept: list[ScoredDocument] = []
-        refused: list[Rejected] = []
-        new = 0
-        for accepted, document in zip(prepared.accepted, documents, strict=True):
-            try:
-                one = await self._with_database(write_batch, self.engine, [document], [])
-            except _REFUSED as e:
-                error = InvalidRecord(RejectReason.storage_refused, _first_line(e))
-                refused.append(Rejected(accepted.record, error))
-                continue
-            kept.append(document)
-            new += one.new_documents
-        rejections = self._rejections([*prepared.rejected, *refused])
-        last = await self._with_database(write_batch, self.engine, [], rejections)
-        return kept, refused, BatchResult(new, last.minute_rows, last.new_rejections)
 
     async def _score(self, prepared: PreparedBatch) -> list[ScoredDocument]:
         """Score the batch's items; those already stored (a replay) keep their stored scores."""
@@ -224,7 +170,7 @@ class Worker:
             return []
         loop = asyncio.get_running_loop()
         ids = [a.item.id for a in prepared.accepted]
-        known = await self._with_database(stored_documents, self.engine, ids)
+        known = await self._sink.stored(ids)
         fresh = [a for a in prepared.accepted if a.item.id not in known]
         scored: dict[str, ScoredDocument] = {}
         if fresh:
@@ -240,39 +186,6 @@ class Worker:
                 a.item.id: to_document(a, p, model) for a, p in zip(fresh, predictions, strict=True)
             }
         return [known.get(i) or scored[i] for i in ids]
-
-    async def _with_database(self, call: Callable[..., T], *args: Any) -> T:
-        """Run a database call in a thread, retrying with backoff while PostgreSQL is unreachable.
-
-        Consumption pauses meanwhile (the batch in hand is held, nothing is committed); after a
-        stop request it gives up once `shutdown_grace_s` has passed.
-        """
-        loop = asyncio.get_running_loop()
-        delay = 0.2
-        give_up_at: float | None = None
-        while True:
-            started = time.perf_counter()
-            try:
-                result = await loop.run_in_executor(self._threads, call, *args)
-            except _UNREACHABLE as e:
-                metrics.DATABASE_RETRIES.inc()
-                if self._stop.is_set():
-                    give_up_at = give_up_at or time.monotonic() + self.settings.shutdown_grace_s
-                    if time.monotonic() > give_up_at:
-                        raise ShutdownWithUncommittedBatch(
-                            "stopping with the database unreachable: the batch in hand was not "
-                            "committed and will be processed again on restart"
-                        ) from e
-                log.warning(
-                    "database unreachable (%s); holding the batch, retry in %.1fs",
-                    _first_line(e),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _MAX_BACKOFF_S) * random.uniform(0.8, 1.2)  # noqa: S311
-                continue
-            metrics.DATABASE_SECONDS.observe(time.perf_counter() - started)
-            return result
 
     async def _publish(
         self,
@@ -325,8 +238,3 @@ class Worker:
             log.warning("offset commit refused after a rebalance (%s); records will replay", e)
         except KafkaError as e:
             log.warning("offset commit failed (%s); records will replay", e)
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
