@@ -111,6 +111,7 @@ def migrate(settings: MonitorSettings) -> None:
 
 def write_rules(data_dir: Path, rate: float) -> Path:
     """The demo's rules for a feed of `rate` items per second, in `data_dir/demo-rules.toml`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "demo-rules.toml"
     path.write_text(DEMO_RULES.format(min_volume=max(10, round(10 * rate))), encoding="utf-8")
     return path

@@ -53,5 +53,5 @@ def demo(
     fired = sum(1 for a in report.alerts if a.status == "firing")
     _say(
         f"demo       stopped: {len(report.alerts)} alert events received ({fired} firing), "
-        f"dashboard was ready after {report.dashboard_ready_s:.0f}s; data kept in {data_dir}"
+        f"dashboard was ready after {report.dashboard_ready_s:.0f}s; logs in {data_dir / 'logs'}"
     )

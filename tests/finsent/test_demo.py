@@ -71,7 +71,7 @@ def test_secret_is_a_standard_webhooks_secret() -> None:
 
 
 def test_demo_rules_load(tmp_path: Path) -> None:
-    rules = load_rules(write_rules(tmp_path, rate=3.0))
+    rules = load_rules(write_rules(tmp_path / "new", rate=3.0))  # creates the folder
     assert {r.scope for r in rules} == {"topic", "ticker"}
     assert all(r.window_minutes == 1 and r.min_volume == 30 for r in rules)
     assert {r.min_volume for r in load_rules(write_rules(tmp_path, rate=0.5))} == {10}
