@@ -46,7 +46,7 @@ class DemoOptions:
     history_minutes: int = 10
     burst_topic: str = "Earnings"
     burst_ticker: str = "NWF"
-    burst_at_s: float = 60.0
+    burst_after_s: float = 30.0  # the burst starts at the first minute boundary after this
     burst_length_s: float = 90.0
 
     def __post_init__(self) -> None:
@@ -54,6 +54,19 @@ class DemoOptions:
             raise ValueError(f"rate must be between 0.2 and 500 items/s, got {self.rate}")
         if self.duration_s < 0:
             raise ValueError(f"duration must be >= 0 seconds, got {self.duration_s}")
+
+
+def burst_offset(start: datetime, at_least_s: float) -> float:
+    """Seconds from `start` to the first whole minute at least `at_least_s` later.
+
+    The rules use one-minute windows aligned to the clock: a burst that starts on a boundary
+    fills its first window, so the alert fires as soon as that window closes.
+    """
+    earliest = start + timedelta(seconds=at_least_s)
+    boundary = earliest.replace(second=0, microsecond=0)
+    if boundary < earliest:
+        boundary += timedelta(minutes=1)
+    return (boundary - start).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +178,11 @@ class Demo:
         speed = max(1.0, HISTORY_RATE / self.options.rate)
         return self._feed_args(start, count, speed=speed)
 
-    def _live_args(self) -> tuple[str, ...]:
+    def _live_args(self, start: datetime, burst_at_s: float) -> tuple[str, ...]:
         o = self.options
-        args = self._feed_args(datetime.now(UTC), 0, speed=1.0)
+        args = self._feed_args(start, 0, speed=1.0)
         burst = ("--burst-topic", o.burst_topic, "--burst-ticker", o.burst_ticker)
-        timing = ("--burst-at", str(o.burst_at_s), "--burst-length", str(o.burst_length_s))
+        timing = ("--burst-at", f"{burst_at_s:g}", "--burst-length", f"{o.burst_length_s:g}")
         return (*args, *burst, *timing)
 
     def _wait_dashboard(self, url: str, timeout_s: float = 120.0) -> float:
@@ -197,10 +210,12 @@ class Demo:
                 if backfill.poll() != 0:
                     raise DemoFailed(f"the history feed failed: {backfill.tail()}")
                 self.say(f"feed       {o.history_minutes} minutes of history sent")
-                self._spawn("feed", self._live_args(), env, logs)
+                start = datetime.now(UTC)
+                burst_at_s = burst_offset(start, o.burst_after_s)
+                self._spawn("feed", self._live_args(start, burst_at_s), env, logs)
                 self.say(
                     f"feed       live at {o.rate:g} items/s; negative burst on {o.burst_topic} "
-                    f"and ${o.burst_ticker} in about {o.burst_at_s:.0f}s"
+                    f"and ${o.burst_ticker} in {burst_at_s:.0f}s"
                 )
                 live_started = True
             self._check_alive()

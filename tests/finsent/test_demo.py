@@ -13,7 +13,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from finsent.demo import DemoOptions
+from finsent.demo import DemoOptions, burst_offset
 from finsent.demo_setup import child_env, new_webhook_secret, write_rules
 from finsent.processes import Child
 from finsent.receiver import ReceivedAlert, WebhookReceiver, parse_alert
@@ -106,3 +106,12 @@ def test_stopping_a_child_stops_its_whole_process_group(tmp_path: Path) -> None:
 def test_demo_options_fail_fast(values: dict[str, float], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must be"):
         DemoOptions(data_dir=tmp_path, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("start", "offset"),
+    [("12:00:00", 60.0), ("12:00:29.5", 30.5), ("12:00:30", 30.0), ("12:00:31", 89.0)],
+)
+def test_burst_starts_on_a_minute_boundary_at_least_30s_ahead(start: str, offset: float) -> None:
+    moment = datetime.fromisoformat(f"2026-03-02T{start}+00:00")
+    assert burst_offset(moment, 30) == offset
