@@ -66,6 +66,9 @@ class TrainConfig:
     freeze_word_embeddings: bool = True
     frozen_layers: int = 3
     max_steps: int | None = None
+    stop_after_epochs: int | None = None
+    init_checkpoint: Path | None = None
+    lr_scale: float = 1.0
     eval_every_epoch: bool = False
 
     def __post_init__(self) -> None:
@@ -351,6 +354,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     train_ex, valid_ex = read_split(cfg.data_dir, "train"), read_split(cfg.data_dir, "valid")
     train_data, valid_data = encode(train_ex, tok), encode(valid_ex, tok)
     model = build_model(cfg.base_model, cfg.pooling, cfg.dropout, pretrained=True).to(device)
+    if cfg.init_checkpoint:
+        # Continue from an earlier run's weights (a second, shorter stage of training).
+        weights = torch.load(cfg.init_checkpoint / CHECKPOINT_WEIGHTS, map_location=device)
+        model.load_state_dict(weights)
     if cfg.freeze_word_embeddings:
         # Half the parameters, a dense gradient and Adam state each step; the pretrained
         # vocabulary geometry also serves rare words better than 26k examples can retrain it.
@@ -370,7 +377,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
     )
     optimizer = torch.optim.AdamW(param_groups(model, cfg))
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    base_lrs = [g["lr"] * cfg.lr_scale for g in optimizer.param_groups]
     rng = random.Random(cfg.seed)  # noqa: S311 - shuffling, not security
     steps_per_epoch = math.ceil(len(train_data.ids) / cfg.batch_size)
     total = cfg.max_steps or steps_per_epoch * cfg.epochs
@@ -402,7 +409,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             "train_loss": running / max(1, len(batches)),
             "seconds": round(seconds, 1),
         }
-        last = step >= total or epoch == cfg.epochs
+        # stop_after_epochs ends early on the full-length schedule (time-boxed runs).
+        last = step >= total or epoch == cfg.epochs or epoch == cfg.stop_after_epochs
         if not (cfg.eval_every_epoch or last):
             # Evaluation costs minutes on a small CPU; keep the latest weights meanwhile.
             save_checkpoint(model, cfg, tok_path=cfg.base_model / "tokenizer.json")
@@ -420,7 +428,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 save_checkpoint(model, cfg, tok_path=cfg.base_model / "tokenizer.json")
         logger.info("epoch %s", json.dumps(record))
         history.append(record)
-        if step >= total:
+        if last:
             break
     report = {"config": _jsonable(asdict(cfg)), "history": history, "best_mean_accuracy": best}
     (cfg.output_dir / TRAINING_JSON).write_text(json.dumps(report, indent=2) + "\n")

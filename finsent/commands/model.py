@@ -69,6 +69,13 @@ def train(
     frozen_layers: int = typer.Option(3, "--frozen-layers", help="Lower layers kept frozen."),
     seed: int = typer.Option(13),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    stop_after: int | None = typer.Option(
+        None, "--stop-after", help="End after this many epochs, keeping the full schedule."
+    ),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Schedule length in steps."),
+    init: Path | None = typer.Option(None, "--init", help="Start from this checkpoint's weights."),
+    lr_scale: float = typer.Option(1.0, "--lr-scale", help="Multiply every learning rate."),
+    warmup: float = typer.Option(0.06, "--warmup", help="Warm-up share of the schedule."),
 ) -> None:
     """Fine-tune all-MiniLM-L6-v2 with a topic head and a sentiment head (extra `train`)."""
     training = _train_side("model.training", "train")
@@ -82,6 +89,11 @@ def train(
         frozen_layers=frozen_layers,
         seed=seed,
         device=device,
+        stop_after_epochs=stop_after,
+        max_steps=max_steps,
+        init_checkpoint=init,
+        lr_scale=lr_scale,
+        warmup_ratio=warmup,
     )
     report = training.train(cfg)
     typer.echo(json.dumps(report["history"][-1]))
