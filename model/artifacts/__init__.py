@@ -1,0 +1,1 @@
+"""The shipped model: ONNX files, tokenizer, labels, metadata and card (package data)."""
