@@ -143,26 +143,44 @@ def parse_news(value: bytes, *, default_published_at: datetime) -> NewsItem:
     if len(value) > MAX_RECORD_BYTES:
         raise InvalidRecord(RejectReason.too_large, f"{len(value)} bytes > {MAX_RECORD_BYTES}")
     try:
-        text = value.decode("utf-8")
+        # The hot path: pydantic parses and validates the bytes in one pass.
+        raw = _RawItem.model_validate_json(value)
+    except ValidationError as e:
+        if e.errors()[0]["type"] not in ("json_invalid", "model_type", "model_attributes_type"):
+            raise _invalid_field(e) from e
+        # Not a JSON object to pydantic: Python's own parser says precisely why (rare, slower).
+        return item_from_mapping(_json_object(value), default_published_at=default_published_at)
+    return _item(raw, default_published_at)
+
+
+def _json_object(value: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(value.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise InvalidRecord(RejectReason.invalid_utf8, str(e)) from e
-    try:
-        obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidRecord(RejectReason.invalid_json, str(e)) from e
     if not isinstance(obj, dict):
         raise InvalidRecord(RejectReason.not_an_object, f"got a JSON {type(obj).__name__}")
-    return item_from_mapping(obj, default_published_at=default_published_at)
+    return obj
+
+
+def _invalid_field(error: ValidationError) -> InvalidRecord:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "item"
+    return InvalidRecord(RejectReason.invalid_field, f"{field}: {first['msg']}")
 
 
 def item_from_mapping(obj: dict[str, Any], *, default_published_at: datetime) -> NewsItem:
-    """Validate an already-decoded JSON object (also used by `finsent produce` and `score`)."""
+    """Validate an already-decoded JSON object (used by `finsent produce`)."""
     try:
         raw = _RawItem.model_validate(obj)
     except ValidationError as e:
-        first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "item"
-        raise InvalidRecord(RejectReason.invalid_field, f"{field}: {first['msg']}") from e
+        raise _invalid_field(e) from e
+    return _item(raw, default_published_at)
+
+
+def _item(raw: _RawItem, default_published_at: datetime) -> NewsItem:
     headline = _trimmed(raw.headline)
     body = _trimmed(raw.body)
     if raw.headline is None and raw.body is None:
