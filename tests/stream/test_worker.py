@@ -11,7 +11,7 @@ from collections.abc import Callable
 from subprocess import Popen
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from monitor.settings import MonitorSettings
@@ -84,14 +84,24 @@ async def test_bad_records_are_dead_lettered_and_counts_are_exact(
     assert scalar(database, ALL_COUNT) == 4950
 
 
+async def worker_mid_stream(
+    stream_settings: StreamSettings,
+    database: MonitorSettings,
+    start_worker: Callable[..., Popen[bytes]],
+) -> Popen[bytes]:
+    """A worker with small batches, part-way through 3,000 items."""
+    await send_values(stream_settings, headline_items(3000))
+    worker = start_worker(FINSENT_MAX_BATCH="32")
+    assert wait_for_count(database, DOCS, 200) >= 200
+    return worker
+
+
 async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(
     stream_settings: StreamSettings,
     database: MonitorSettings,
     start_worker: Callable[..., Popen[bytes]],
 ) -> None:
-    await send_values(stream_settings, headline_items(3000))
-    first = start_worker(FINSENT_MAX_BATCH="32")
-    assert wait_for_count(database, DOCS, 200) >= 200
+    first = await worker_mid_stream(stream_settings, database, start_worker)
     first.send_signal(signal.SIGKILL)
     first.wait()
     stored = scalar(database, DOCS)
@@ -107,15 +117,12 @@ async def test_database_outage_pauses_and_resumes_without_loss(
     database: MonitorSettings,
     start_worker: Callable[..., Popen[bytes]],
 ) -> None:
-    await send_values(stream_settings, headline_items(3000))
-    worker = start_worker(FINSENT_MAX_BATCH="32")
-    assert wait_for_count(database, DOCS, 200) >= 200
+    worker = await worker_mid_stream(stream_settings, database, start_worker)
 
-    name = database.database_url.path.lstrip("/")  # type: ignore[union-attr]
+    url = make_url(database.sqlalchemy_url)
+    name = url.database
     admin = create_engine(
-        database.sqlalchemy_url.rsplit("/", 1)[0] + "/postgres",
-        isolation_level="AUTOCOMMIT",
-        poolclass=NullPool,
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )
     with admin.connect() as conn:
         conn.execute(text(f'alter database "{name}" allow_connections false'))
@@ -138,9 +145,7 @@ async def test_sigterm_commits_the_batch_in_hand_and_exits_zero(
     database: MonitorSettings,
     start_worker: Callable[..., Popen[bytes]],
 ) -> None:
-    await send_values(stream_settings, headline_items(3000))
-    first = start_worker(FINSENT_MAX_BATCH="32")
-    assert wait_for_count(database, DOCS, 200) >= 200
+    first = await worker_mid_stream(stream_settings, database, start_worker)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=10) == 0
 
