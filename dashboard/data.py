@@ -14,14 +14,14 @@ import pandas as pd
 import streamlit as st
 from pydantic import PostgresDsn
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from dashboard import transforms
 from dashboard.settings import DashboardSettings
 from monitor import alert_queries, queries
 from monitor.alert_queries import AlertRow
-from monitor.db import describe, make_engine
+from monitor.db import describe, error_summary, make_engine
 from monitor.exceptions import MonitorError
 from monitor.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
 from monitor.settings import MonitorSettings
@@ -57,12 +57,7 @@ def _session() -> Iterator[Session]:
             f"the database {describe(engine)} has no finsent schema: run `finsent db upgrade`"
         ) from e
     except OperationalError as e:
-        raise DashboardDataError(f"cannot read {describe(engine)}: {_first_line(e)}") from e
-
-
-def _first_line(error: DBAPIError) -> str:
-    text = str(error.orig if error.orig is not None else error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise DashboardDataError(f"cannot read {describe(engine)}: {error_summary(e)}") from e
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -32,7 +32,7 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("select 1"))
     except OperationalError as e:
         raise DatabaseUnavailable(
-            f"FINSENT_DATABASE_URL: cannot connect to {describe(engine)}: {_first_line(e)}"
+            f"FINSENT_DATABASE_URL: cannot connect to {describe(engine)}: {error_summary(e)}"
         ) from e
 
 
@@ -41,9 +41,11 @@ def describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _first_line(error: OperationalError) -> str:
-    message = str(error.orig) if error.orig is not None else str(error)
-    return message.strip().splitlines()[0] if message.strip() else type(error).__name__
+def error_summary(error: Exception, limit: int = 300) -> str:
+    """The first line of a database error (the driver's own message when SQLAlchemy wraps one)."""
+    orig = error.orig if isinstance(error, DBAPIError) else None
+    text = str(orig if orig is not None else error).strip()
+    return text.splitlines()[0][:limit] if text else type(error).__name__
 
 
 def ensure_database(settings: MonitorSettings) -> bool:

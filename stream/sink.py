@@ -17,6 +17,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
+from monitor.db import error_summary
 from monitor.ingest import BatchResult, ScoredDocument, stored_documents, write_batch
 from stream import metrics
 from stream.batch import Accepted, Rejected, to_rejection
@@ -75,7 +76,9 @@ class DatabaseSink:
             )
             return Stored(documents, [], result)
         except _REFUSED as e:
-            log.error("PostgreSQL refused the batch (%s); storing it item by item", first_line(e))
+            log.error(
+                "PostgreSQL refused the batch (%s); storing it item by item", error_summary(e)
+            )
         return await self._store_separately(accepted, documents, rejected)
 
     async def _store_separately(
@@ -91,7 +94,7 @@ class DatabaseSink:
             try:
                 one = await self._retrying(write_batch, self._engine, [document], [])
             except _REFUSED as e:
-                error = InvalidRecord(RejectReason.storage_refused, first_line(e))
+                error = InvalidRecord(RejectReason.storage_refused, error_summary(e))
                 refused.append(Rejected(item.record, error))
                 continue
             kept.append(document)
@@ -125,7 +128,7 @@ class DatabaseSink:
                         ) from e
                 log.warning(
                     "database unreachable (%s); holding the batch, retry in %.1fs",
-                    first_line(e),
+                    error_summary(e),
                     delay,
                 )
                 await asyncio.sleep(delay)
@@ -138,8 +141,3 @@ class DatabaseSink:
 def _rejections(rejected: Sequence[Rejected]) -> list[Any]:
     now = datetime.now(UTC)
     return [to_rejection(r, now) for r in rejected]
-
-
-def first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
