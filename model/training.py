@@ -70,6 +70,11 @@ class TrainConfig:
     init_checkpoint: Path | None = None
     lr_scale: float = 1.0
     eval_every_epoch: bool = False
+    # Distillation: the averaged predictions of these checkpoints are soft targets for both
+    # tasks on every training text, so each head also learns from the other data set's texts.
+    teachers: tuple[Path, ...] = ()
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
 
     def __post_init__(self) -> None:
         if self.pooling not in ("mean", "cls"):
@@ -259,11 +264,17 @@ def evaluate_encoded(
     model: MultiTaskModel, data: Encoded, device: torch.device
 ) -> dict[str, TaskMetrics]:
     """Metrics per task on the examples that carry that task's label."""
-    topic_logits, sent_logits = predict(model, data.ids, device)
+    return metrics_from_scores(*predict(model, data.ids, device), data)
+
+
+def metrics_from_scores(
+    topic: np.ndarray, sentiment: np.ndarray, data: Encoded
+) -> dict[str, TaskMetrics]:
+    """Metrics of per-class scores (logits or probabilities), one row per example of `data`."""
     has_t, has_s = data.topic != IGNORE, data.sentiment != IGNORE
     return {
-        "topic": task_metrics(data.topic[has_t], topic_logits[has_t].argmax(1), TOPICS),
-        "sentiment": task_metrics(data.sentiment[has_s], sent_logits[has_s].argmax(1), SENTIMENTS),
+        "topic": task_metrics(data.topic[has_t], topic[has_t].argmax(1), TOPICS),
+        "sentiment": task_metrics(data.sentiment[has_s], sentiment[has_s].argmax(1), SENTIMENTS),
     }
 
 
@@ -309,6 +320,61 @@ def _forward_batch(
         return model(input_ids.to(device), mask)
     hidden = torch.nn.utils.rnn.pad_sequence([cache[i] for i in batch], batch_first=True)
     return model.upper(hidden, mask, k)
+
+
+@dataclass(frozen=True)
+class SoftTargets:
+    """Teacher probabilities at `temperature` for every training example, both tasks."""
+
+    topic: torch.Tensor
+    sentiment: torch.Tensor
+    temperature: float
+
+
+def ensemble_probabilities(
+    teachers: Sequence[Path], ids: Sequence[Sequence[int]], temperature: float, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the teachers' tempered softmax outputs (an ensemble's soft labels)."""
+    topic = np.zeros((len(ids), len(TOPICS)), dtype=np.float32)
+    sentiment = np.zeros((len(ids), len(SENTIMENTS)), dtype=np.float32)
+    for path in teachers:
+        teacher, _ = load_checkpoint(path)
+        t, s = predict(teacher.to(device), ids, device)
+        topic += torch.softmax(torch.from_numpy(t) / temperature, -1).numpy()
+        sentiment += torch.softmax(torch.from_numpy(s) / temperature, -1).numpy()
+    return topic / len(teachers), sentiment / len(teachers)
+
+
+def teacher_targets(
+    cfg: TrainConfig, train_data: Encoded, valid_data: Encoded, device: torch.device
+) -> tuple[SoftTargets, dict[str, float]]:
+    """Soft targets for the training set, and the ensemble's own validation accuracy."""
+    n = len(train_data.ids)
+    topic, sentiment = ensemble_probabilities(
+        cfg.teachers, train_data.ids + valid_data.ids, cfg.distill_temperature, device
+    )
+    metrics = metrics_from_scores(topic[n:], sentiment[n:], valid_data)
+    accuracy = {f"{task}_accuracy": m.accuracy for task, m in metrics.items()}
+    logger.info("teacher ensemble of %d on validation: %s", len(cfg.teachers), accuracy)
+    soft = SoftTargets(
+        torch.from_numpy(topic[:n]).to(device),
+        torch.from_numpy(sentiment[:n]).to(device),
+        cfg.distill_temperature,
+    )
+    return soft, accuracy
+
+
+def distill_loss(
+    logits: tuple[torch.Tensor, torch.Tensor], targets: SoftTargets, batch: list[int]
+) -> torch.Tensor:
+    """KL(teacher || student) at the temperature, times T^2 (Hinton et al., 2015), both tasks."""
+    rows = torch.as_tensor(batch, device=targets.topic.device)
+    temp = targets.temperature
+    total = torch.zeros((), device=targets.topic.device)
+    for student, soft in ((logits[0], targets.topic[rows]), (logits[1], targets.sentiment[rows])):
+        log_p = torch.log_softmax(student / temp, -1)
+        total = total + nn.functional.kl_div(log_p, soft, reduction="batchmean") * temp**2
+    return total
 
 
 def _loss(
@@ -376,6 +442,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         ),
         nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
     )
+    soft, ensemble = (
+        teacher_targets(cfg, train_data, valid_data, device) if cfg.teachers else (None, None)
+    )
     optimizer = torch.optim.AdamW(param_groups(model, cfg))
     base_lrs = [g["lr"] * cfg.lr_scale for g in optimizer.param_groups]
     rng = random.Random(cfg.seed)  # noqa: S311 - shuffling, not security
@@ -394,6 +463,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 group["lr"] = base * _schedule(step, warmup, total)
             logits = _forward_batch(model, batch, train_data, cache, k, device)
             loss = _loss(logits, batch, train_data, losses, device)
+            if soft is not None:
+                loss = loss + cfg.distill_weight * distill_loss(logits, soft, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -431,12 +502,19 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         if last:
             break
     report = {"config": _jsonable(asdict(cfg)), "history": history, "best_mean_accuracy": best}
+    if ensemble:
+        report["teacher_ensemble"] = ensemble
     (cfg.output_dir / TRAINING_JSON).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
+    def plain(v: Any) -> Any:
+        if isinstance(v, Path):
+            return str(v)
+        return [plain(x) for x in v] if isinstance(v, tuple) else v
+
+    return {k: plain(v) for k, v in d.items()}
 
 
 def save_checkpoint(model: MultiTaskModel, cfg: TrainConfig, tok_path: Path) -> None:

@@ -76,6 +76,22 @@ def train(
     init: Path | None = typer.Option(None, "--init", help="Start from this checkpoint's weights."),
     lr_scale: float = typer.Option(1.0, "--lr-scale", help="Multiply every learning rate."),
     warmup: float = typer.Option(0.06, "--warmup", help="Warm-up share of the schedule."),
+    eval_each_epoch: bool = typer.Option(
+        False, "--eval-each-epoch", help="Validate after every epoch and keep the best one."
+    ),
+    label_smoothing: float = typer.Option(0.1, "--label-smoothing"),
+    class_weight_power: float = typer.Option(
+        0.3, "--class-weight-power", help="Topic weights (max/count)**power; 0 for none."
+    ),
+    layer_decay: float = typer.Option(
+        0.9, "--layer-decay", help="Learning-rate factor per encoder layer downwards."
+    ),
+    pooling: str = typer.Option("mean", help="mean or cls."),
+    teacher: list[Path] = typer.Option(
+        [], "--teacher", help="Checkpoint to distil from (repeat for an ensemble)."
+    ),
+    distill_weight: float = typer.Option(1.0, "--distill-weight"),
+    distill_temperature: float = typer.Option(2.0, "--distill-temperature"),
 ) -> None:
     """Fine-tune all-MiniLM-L6-v2 with a topic head and a sentiment head (extra `train`)."""
     training = _train_side("model.training", "train")
@@ -94,6 +110,14 @@ def train(
         init_checkpoint=init,
         lr_scale=lr_scale,
         warmup_ratio=warmup,
+        eval_every_epoch=eval_each_epoch,
+        label_smoothing=label_smoothing,
+        class_weight_power=class_weight_power,
+        layer_decay=layer_decay,
+        pooling=pooling,
+        teachers=tuple(teacher),
+        distill_weight=distill_weight,
+        distill_temperature=distill_temperature,
     )
     report = training.train(cfg)
     typer.echo(json.dumps(report["history"][-1]))

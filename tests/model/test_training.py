@@ -51,3 +51,45 @@ def test_split_forward_matches_full_forward(tmp_path: Path) -> None:
         split = model.upper(model.lower(ids, mask, 1), mask, 1)
     for a, b in zip(full, split, strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+
+    from model.training import SoftTargets, distill_loss, ensemble_probabilities, pad_batch
+
+    base = make_tiny_base(tmp_path / "base")
+    data = write_tiny_data(tmp_path / "data")
+
+    def config(name: str, teachers: tuple[Path, ...] = ()) -> TrainConfig:
+        return TrainConfig(
+            data_dir=data,
+            output_dir=tmp_path / name,
+            base_model=base,
+            epochs=1,
+            batch_size=4,
+            max_steps=2,
+            device="cpu",
+            teachers=teachers,
+        )
+
+    train(config("teacher"))
+    ids = [[101, 2000, 2001, 102], [101, 2002, 102]]
+    topic, sentiment = ensemble_probabilities(
+        [tmp_path / "teacher"] * 2, ids, 2.0, torch.device("cpu")
+    )
+    assert np.allclose(topic.sum(1), 1.0) and np.allclose(sentiment.sum(1), 1.0)
+    soft = SoftTargets(torch.from_numpy(topic), torch.from_numpy(sentiment), 2.0)
+
+    # The loss vanishes where the student already matches the teacher, and only there.
+    teacher, _ = load_checkpoint(tmp_path / "teacher")
+    with torch.no_grad():
+        logits = teacher(*pad_batch(ids))
+    assert float(distill_loss(logits, soft, [0, 1])) < 1e-5
+    flat = SoftTargets(torch.full((2, 20), 1 / 20), torch.full((2, 3), 1 / 3), 2.0)
+    assert float(distill_loss(logits, flat, [0, 1])) > 1e-3
+
+    report = train(config("student", teachers=(tmp_path / "teacher",)))
+    assert report["history"][0]["steps"] == 2
+    assert 0.0 <= report["teacher_ensemble"]["topic_accuracy"] <= 1.0
