@@ -22,16 +22,18 @@ class CardInputs:
     files: Mapping[str, int]
     training: Mapping[str, Any] | None
     speed_markdown: str | None
+    experiments_markdown: str | None = None
 
 
 def render_card(inputs: CardInputs, template: str) -> str:
-    """Fill `{metrics}`, `{files}`, `{training}`, `{speed}` and `{version}` in `template`."""
+    """Fill `{metrics}`, `{files}`, `{training}`, `{experiments}`, `{speed}`, `{version}`."""
     return template.format(
         version=inputs.model_version,
         metrics=_metrics_section(inputs.metrics, inputs.reference_metrics),
         files=_files_table(inputs.files),
         training=_training_section(inputs.training),
         speed=inputs.speed_markdown or "Not measured.",
+        experiments=inputs.experiments_markdown or "No comparison was given.",
     )
 
 

@@ -147,6 +147,9 @@ def evaluate(
     card: Path | None = typer.Option(None, "--card", help="Write the model card here."),
     speed: Path | None = typer.Option(None, "--speed", help="Markdown with measured speed."),
     training_report: Path | None = typer.Option(None, "--training", help="training.json."),
+    experiments: Path | None = typer.Option(
+        None, "--experiments", help="Markdown comparing training runs (bench/compare_runs.py)."
+    ),
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and confusion matrices on validation."""
     from model.card import CARD_TEMPLATE, CardInputs, file_sizes, render_card
@@ -174,6 +177,7 @@ def evaluate(
             files=file_sizes(Path(settings.model_dir)),
             training=json.loads(training_report.read_text()) if training_report else None,
             speed_markdown=speed.read_text() if speed else None,
+            experiments_markdown=experiments.read_text() if experiments else None,
         )
         card.write_text(render_card(inputs, template))
 
