@@ -25,8 +25,8 @@ SHOWN = (
 
 
 def best_epoch(report: dict[str, Any]) -> dict[str, Any]:
-    scored = [h for h in report["history"] if "topic_accuracy" in h]
-    return max(scored, key=lambda h: h["topic_accuracy"] + h["sentiment_accuracy"])
+    """The epoch training kept: the last one it marked best (model/training.py decides)."""
+    return [h for h in report["history"] if h.get("best")][-1]
 
 
 def row(name: str, report: dict[str, Any]) -> list[str]:
