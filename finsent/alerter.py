@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert_settings import AlertSettings
-from monitor.alerts import AlertEvent, Outbox, evaluate_rules
+from monitor.alerting.evaluator import AlertEvent, Outbox, evaluate_rules
+from monitor.alerting.leader import LeaderLock
+from monitor.alerting.rules import Rule, load_rules
 from monitor.db import check_connection, make_engine, make_sessionmaker
 from monitor.delivery import (
     Delivery,
@@ -33,8 +35,6 @@ from monitor.delivery import (
     Sender,
     WebhookSender,
 )
-from monitor.leader import LeaderLock
-from monitor.rules import Rule, load_rules
 from monitor.settings import MonitorSettings
 from monitor.webhooks import render
 from stream.kafka import ensure_topics, open_producer

@@ -22,11 +22,12 @@ from stream.broker import free_port
 DATABASE = "finsent"
 
 # One-minute windows and a ten-minute baseline, so the scripted burst fires within two minutes.
-# The shipped rules (monitor/default_rules.toml) use five-minute windows and four hours of history.
+# The shipped rules (monitor/alerting/default_rules.toml) use five-minute windows and four hours
+# of history.
 # At r items/s a minute holds about 3.6r items per ticker and 3r per topic, but the burst puts
 # about 26r on its topic and ticker: a minimum volume of 10r keeps noise from firing.
 DEMO_RULES = """\
-# Written by `finsent demo` on each run; edit monitor/default_rules.toml's copy for real use.
+# Written by `finsent demo` on each run; for real use copy monitor/alerting/default_rules.toml.
 [[rules]]
 name = "topic-negative-share"
 scope = "topic"

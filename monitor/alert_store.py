@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor import series
-from monitor.alerts import snapshot_of
+from monitor.alerting import series
+from monitor.alerting.evaluator import snapshot_of
 from monitor.exceptions import AlertNotFound
 from monitor.models import Alert, AlertDelivery
 from monitor.webhooks import AlertSnapshot

@@ -13,10 +13,10 @@ import typer
 from finsent.alerter import AlerterSettings, run_alerter
 from monitor.alert_settings import AlertSettings
 from monitor.alert_store import get_alert, list_alerts
-from monitor.backtest import backtest
+from monitor.alerting.backtest import backtest
+from monitor.alerting.rules import load_rules
 from monitor.db import check_connection, make_engine, make_sessionmaker
 from monitor.delivery import classify, endpoint_for_logs
-from monitor.rules import load_rules
 from monitor.settings import MonitorSettings
 from monitor.webhooks import (
     AlertSnapshot,

@@ -16,11 +16,11 @@ from standardwebhooks import Webhook
 from typer.testing import CliRunner
 
 from finsent.cli import app
-from monitor.alerts import Outbox, evaluate_rules
+from monitor.alerting.evaluator import Outbox, evaluate_rules
+from monitor.alerting.rules import load_rules
 from monitor.db import make_engine, make_sessionmaker
-from monitor.rules import load_rules
 from monitor.settings import MonitorSettings
-from tests.monitor.test_alerting import RULES, SECRET, T0, seed
+from tests.monitor.alerting.test_evaluator import RULES, SECRET, T0, seed
 
 pytestmark = pytest.mark.integration
 

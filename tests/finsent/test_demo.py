@@ -17,7 +17,7 @@ from finsent.demo import DemoOptions, burst_offset
 from finsent.demo_setup import child_env, new_webhook_secret, write_rules
 from finsent.processes import Child
 from finsent.receiver import ReceivedAlert, WebhookReceiver, parse_alert
-from monitor.rules import load_rules
+from monitor.alerting.rules import load_rules
 
 BODY = {
     "version": "4",

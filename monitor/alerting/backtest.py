@@ -8,9 +8,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from monitor import series
-from monitor.rules import Rule
-from monitor.spikes import Evaluation, Transition, WindowCounts, densify, replay, window_start
+from monitor.alerting import series
+from monitor.alerting.detector import (
+    Evaluation,
+    Transition,
+    WindowCounts,
+    densify,
+    replay,
+    window_start,
+)
+from monitor.alerting.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import series
-from monitor.models import Alert, AlertCursor, AlertDelivery
-from monitor.rules import Rule
-from monitor.spikes import (
+from monitor.alerting import series
+from monitor.alerting.detector import (
     DetectorState,
     Evaluation,
     Transition,
@@ -31,6 +29,8 @@ from monitor.spikes import (
     replay,
     window_start,
 )
+from monitor.alerting.rules import Rule
+from monitor.models import Alert, AlertCursor, AlertDelivery
 from monitor.webhooks import AlertSnapshot, Headline, alertmanager_body, new_webhook_id
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerting.rules import Metric, load_rules, parse_rules
 from monitor.exceptions import RulesInvalid
-from monitor.rules import Metric, load_rules, parse_rules
 
 GOOD_TOML = """
 [[rules]]

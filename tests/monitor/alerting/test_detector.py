@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.rules import BaselineMethod, Metric, Rule
-from monitor.spikes import (
+from monitor.alerting.detector import (
     DetectorState,
     Transition,
     WindowCounts,
@@ -20,6 +19,7 @@ from monitor.spikes import (
     replay,
     window_start,
 )
+from monitor.alerting.rules import BaselineMethod, Metric, Rule
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 DAY = 24 * 60

@@ -26,11 +26,11 @@ from standardwebhooks import Webhook
 
 from finsent.alerter import AlerterSettings, run_alerter
 from monitor.alert_settings import AlertSettings
-from monitor.alerts import Outbox, evaluate_rules
-from monitor.backtest import backtest
+from monitor.alerting.backtest import backtest
+from monitor.alerting.evaluator import Outbox, evaluate_rules
+from monitor.alerting.rules import load_rules
+from monitor.alerting.series import watermark
 from monitor.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
-from monitor.rules import load_rules
-from monitor.series import watermark
 from monitor.settings import MonitorSettings
 from stream.broker import free_port
 from stream.kafka import open_consumer

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.alerting.detector import EPOCH, WindowCounts
+from monitor.alerting.rules import Rule
 from monitor.models import Document, SentimentMinute
-from monitor.rules import Rule
-from monitor.spikes import EPOCH, WindowCounts
 from monitor.webhooks import Headline
 
 

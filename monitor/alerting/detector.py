@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from monitor.rules import BaselineMethod, Metric, Rule
+from monitor.alerting.rules import BaselineMethod, Metric, Rule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAD_TO_SIGMA = 1.4826

@@ -1,8 +1,8 @@
 """Alert rules: what to watch, how to judge a window, when an episode is over.
 
 Rules live in a TOML or YAML file (`FINSENT_RULES`); without one the defaults shipped in
-`monitor/default_rules.toml` apply. Every problem is reported at load time with the file, the line
-and the rule, so a bad file stops the process before it evaluates anything.
+`monitor/alerting/default_rules.toml` apply. Every problem is reported at load time with the file,
+the line and the rule, so a bad file stops the process before it evaluates anything.
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ class _Problem:
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
     """The rules in `path` (`.toml`, `.yaml` or `.yml`), or the shipped defaults when None."""
     if path is None:
-        text = resources.files("monitor").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")
+        text = (
+            resources.files("monitor.alerting").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")
+        )
         return parse_rules(text, fmt="toml", source=f"<shipped {DEFAULT_RULES}>")
     try:
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Alert judgement: rules, detector, series reads, evaluator, backtest, leader lock."""
