@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert_settings import AlertSettings
-from monitor.alerting.evaluator import AlertEvent, Outbox, evaluate_rules
+from monitor.alerting.evaluator import AlertEvent, Outbox, Timing, evaluate_rules
 from monitor.alerting.leader import LeaderLock
 from monitor.alerting.rules import Rule, load_rules
 from monitor.db import check_connection, make_engine, make_sessionmaker
@@ -163,10 +163,12 @@ def _evaluate(
     sessions: sessionmaker[Session],
     outbox: Outbox,
 ) -> list[AlertEvent]:
-    return evaluate_rules(
-        sessions,
-        rules,
-        lateness=timedelta(seconds=settings.alerts.alert_lateness_s),
-        outbox=outbox,
-        max_windows=settings.alerts.alert_max_windows,
+    return evaluate_rules(sessions, rules, timing=timing(settings.alerts), outbox=outbox)
+
+
+def timing(settings: AlertSettings) -> Timing:
+    return Timing(
+        lateness=timedelta(seconds=settings.alert_lateness_s),
+        max_windows=settings.alert_max_windows,
+        max_event_age=timedelta(seconds=settings.alert_max_event_age_s),
     )

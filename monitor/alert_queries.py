@@ -32,6 +32,8 @@ class AlertRow:
     deviation: float
     volume: int
     document_ids: tuple[str, ...]
+    expected: float | None = None  # None on alerts from before counts were judged
+    explanation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ def _alert_row(alert: Alert) -> AlertRow:
         deviation=alert.deviation,
         volume=alert.volume,
         document_ids=tuple(alert.document_ids or ()),
+        expected=alert.expected,
+        explanation=alert.explanation,
     )
 
 

@@ -32,6 +32,7 @@ class AlertSettings(BaseSettings):
     alert_interval_s: float = Field(default=10.0, gt=0)
     alert_lateness_s: float = Field(default=60.0, ge=0)
     alert_max_windows: int = Field(default=2000, ge=1)
+    alert_max_event_age_s: float = Field(default=3600.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_retry_period_s: float = Field(default=24 * 3600.0, gt=0)
     webhook_backoff_s: float = Field(default=5.0, gt=0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -127,10 +128,17 @@ class Alert(Base):
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     metric: Mapped[str] = mapped_column(Text)
+    # Count-aware alerts (0004 on): `observed` and `expected` are negative counts (or mean
+    # scores), `baseline` the baseline's rate, `deviation` the z score; `explanation` says so in
+    # words. Older rows have no `expected`: their `observed` and `baseline` are window shares.
     observed: Mapped[float] = mapped_column(Float)
+    expected: Mapped[float | None] = mapped_column(Float)
     baseline: Mapped[float] = mapped_column(Float)
     deviation: Mapped[float] = mapped_column(Float)
     volume: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    # False for episodes that had ended long before they were found (no webhooks were sent).
+    notified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     document_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -55,6 +55,8 @@ class AlertSnapshot:
     baseline: float
     deviation: float
     volume: int
+    expected: float | None = None  # None on alerts recorded before counts were judged
+    explanation: str | None = None
     headlines: tuple[Headline, ...] = ()
 
 
@@ -88,13 +90,10 @@ def fingerprint(labels: dict[str, str]) -> str:
 
 def annotations_of(alert: AlertSnapshot) -> dict[str, str]:
     subject = alert.dimension if not alert.key else f"{alert.dimension} {alert.key}"
-    what = METRIC_WORDS.get(alert.metric, alert.metric)
     window = f"{iso(alert.window_start)} to {iso(alert.window_end)}"
-    return {
-        "summary": f"Negative news spike on {subject}: {what} {alert.observed:.3g} "
-        f"against a baseline of {alert.baseline:.3g}",
-        "description": f"{alert.volume} documents in the window {window}; "
-        f"{alert.deviation:.1f} robust standard deviations on the negative side of the baseline.",
+    annotations = {
+        "summary": f"Negative news spike on {subject}: {reason(alert)}",
+        "description": f"{reason(alert)}; window {window}.",
         "alert_id": str(alert.id),
         "observed": f"{alert.observed:.6g}",
         "baseline": f"{alert.baseline:.6g}",
@@ -105,6 +104,20 @@ def annotations_of(alert: AlertSnapshot) -> dict[str, str]:
         "headlines": "\n".join(f"{h.headline} ({h.source})" for h in alert.headlines),
         "document_ids": ",".join(h.document_id for h in alert.headlines),
     }
+    if alert.expected is not None:
+        annotations["expected"] = f"{alert.expected:.6g}"
+    return annotations
+
+
+def reason(alert: AlertSnapshot) -> str:
+    """Why it fired, in words; alerts from before the stored explanation get the old wording."""
+    if alert.explanation:
+        return alert.explanation
+    what = METRIC_WORDS.get(alert.metric, alert.metric)
+    return (
+        f"{what} {alert.observed:.3g} against a baseline of {alert.baseline:.3g} "
+        f"({alert.deviation:.1f} robust standard deviations, {alert.volume} documents)"
+    )
 
 
 def alertmanager_body(alert: AlertSnapshot, *, external_url: str) -> dict[str, Any]:
@@ -166,9 +179,12 @@ def sample_alert(now: datetime) -> AlertSnapshot:
         resolved_at=None,
         window_start=now,
         window_end=now,
-        observed=0.72,
+        observed=86,
         baseline=0.18,
         deviation=9.5,
         volume=120,
+        expected=21.6,
+        explanation="86 of 120 items negative in the last 5 min; 21.6 expected from the last "
+        "8 h (rate 0.18); z 9.5",
         headlines=(Headline("test", "This is a test event from finsent", "finsent", now, 1.0),),
     )

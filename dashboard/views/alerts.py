@@ -49,10 +49,17 @@ def _label(row: AlertRow) -> str:
 
 
 def _detail(row: AlertRow) -> None:
+    if row.explanation:
+        st.markdown(f"**Why it fired:** {row.explanation}")
     observed, baseline, deviation, volume = st.columns(4)
-    observed.metric(row.metric.replace("_", " "), f"{row.observed:.3f}")
-    baseline.metric("baseline", f"{row.baseline:.3f}")
-    deviation.metric("deviation", f"{row.deviation:.2f}")
+    if row.expected is None:  # recorded before alerts were judged on counts
+        observed.metric(row.metric.replace("_", " "), f"{row.observed:.3f}")
+        baseline.metric("baseline", f"{row.baseline:.3f}")
+        deviation.metric("deviation", f"{row.deviation:.2f}")
+    else:
+        observed.metric("observed", f"{row.observed:.3g}")
+        baseline.metric("expected", f"{row.expected:.3g}")
+        deviation.metric("z", f"{row.deviation:.1f}")
     volume.metric("items in window", row.volume)
     st.caption(
         f"rule {row.rule} · window {row.window_start:%H:%M}–{row.window_end:%H:%M} UTC"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import httpx
@@ -13,7 +15,7 @@ import typer
 from finsent.alerter import AlerterSettings, run_alerter
 from monitor.alert_settings import AlertSettings
 from monitor.alert_store import get_alert, list_alerts
-from monitor.alerting.backtest import backtest
+from monitor.alerting.backtest import BacktestEpisode, backtest
 from monitor.alerting.rules import load_rules
 from monitor.db import check_connection, make_engine, make_sessionmaker
 from monitor.delivery import classify, endpoint_for_logs
@@ -21,7 +23,9 @@ from monitor.settings import MonitorSettings
 from monitor.webhooks import (
     AlertSnapshot,
     alertmanager_body,
+    iso,
     new_webhook_id,
+    reason,
     render,
     sample_alert,
     signed_headers,
@@ -85,10 +89,7 @@ def show(
         engine.dispose()
     typer.echo(_one_line(alert))
     typer.echo(f"  window     {_time(alert.window_start)} .. {_time(alert.window_end)}")
-    typer.echo(
-        f"  {alert.metric} {alert.observed:.3g} against baseline {alert.baseline:.3g}: "
-        f"deviation {alert.deviation:.1f}, {alert.volume} documents"
-    )
+    typer.echo(f"  why        {reason(alert)}")
     typer.echo("  headlines")
     for h in alert.headlines:
         typer.echo(f"    [{h.p_negative:.2f}] {h.headline} ({h.source}, {h.document_id})")
@@ -131,11 +132,19 @@ def test(
         raise typer.Exit(1)
 
 
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @alerts_app.command("backtest")
 def backtest_(
     since: str = typer.Option(..., help="Start, ISO 8601 (UTC when no zone is given)."),
     until: str | None = typer.Option(None, help="End, ISO 8601; default now."),
     rules: Path | None = typer.Option(None, help="Rules file; default FINSENT_RULES or shipped."),
+    output: Format = typer.Option(
+        Format.text, "--format", help="text: one line per episode; json: one object per line."
+    ),
 ) -> None:
     """Replay the rules over stored history and list what would have fired; sends nothing."""
     chosen = load_rules(rules or AlertSettings().rules)
@@ -148,13 +157,35 @@ def backtest_(
     finally:
         engine.dispose()
     for e in episodes:
-        resolved = _time(e.resolved_at) if e.resolved_at else "still firing"
-        typer.echo(
-            f"{_time(e.started_at)}  {e.rule}  {e.dimension} {e.key or '-'}  "
-            f"observed {e.fired.observed or 0:.3g} baseline {e.fired.baseline or 0:.3g} "
-            f"deviation {e.fired.deviation or 0:.1f} volume {e.fired.volume}  until {resolved}"
-        )
+        typer.echo(json.dumps(_episode_json(e)) if output is Format.json else _episode_line(e))
     typer.echo(f"{len(episodes)} episode(s) would have fired", err=True)
+
+
+def _episode_line(e: BacktestEpisode) -> str:
+    resolved = _time(e.resolved_at) if e.resolved_at else "still firing"
+    return (
+        f"{_time(e.started_at)}  {e.rule}  {e.dimension} {e.key or '-'}  {e.explanation}  "
+        f"until {resolved}"
+    )
+
+
+def _episode_json(e: BacktestEpisode) -> dict[str, object]:
+    fired = e.fired
+    return {
+        "rule": e.rule,
+        "dimension": e.dimension,
+        "key": e.key,
+        "started_at": iso(e.started_at),
+        "resolved_at": iso(e.resolved_at) if e.resolved_at else None,
+        "window_start": iso(fired.window_start),
+        "window_end": iso(fired.window_end),
+        "volume": fired.volume,
+        "observed": fired.observed,
+        "expected": round(fired.expected, 6),
+        "rate": round(fired.rate, 6),
+        "z": round(fired.deviation, 3),
+        "evidence": e.explanation,
+    }
 
 
 def _moment(text: str) -> datetime:
@@ -173,6 +204,5 @@ def _one_line(alert: AlertSnapshot) -> str:
     resolved = f" resolved {_time(alert.resolved_at)}" if alert.resolved_at else ""
     return (
         f"#{alert.id} {alert.status:<8} {alert.rule}  {alert.dimension} {alert.key or '-'}  "
-        f"started {_time(alert.started_at)}{resolved}  {alert.metric} {alert.observed:.3g} "
-        f"(baseline {alert.baseline:.3g}, deviation {alert.deviation:.1f})"
+        f"started {_time(alert.started_at)}{resolved}  z {alert.deviation:.1f}"
     )

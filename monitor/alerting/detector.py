@@ -1,62 +1,125 @@
-"""Negative-spike detection on per-window series: pure functions, no I/O.
+"""Negative-spike detection on per-minute series: pure functions, no I/O.
 
-A series is a dense list of tumbling windows (`WindowCounts`), oldest first. `evaluate` judges one
-window against the trailing windows before it; `advance` moves the episode state machine (quiet →
-firing → quiet, with hysteresis and cooldown) by one evaluated window; `replay` and `detect` run
-both over a whole series. The live evaluator, the backtest and the tests all use these, so a
+Every `step_minutes` a rule judges the trailing window of `window_minutes` against the
+`baseline_windows` windows of the same length just before it (`monitor.alerting.evidence` says
+how), so a burst is caught in its first minutes rather than at the next window boundary.
+`judge` scores a whole stretch of a series at once; `replay` moves the episode state machine
+(quiet -> firing -> quiet, with hysteresis and cooldown) over the judged windows. The live
+evaluator, the backtest, `bench/bench_detection.py` and the tests all go through these two, so a
 backfill of history fires exactly what live traffic would have.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from monitor.alerting.rules import BaselineMethod, Metric, Rule
+import numpy as np
+from numpy.typing import NDArray
+
+from monitor.alerting import evidence
+from monitor.alerting.rules import Metric, Rule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAD_TO_SIGMA = 1.4826
-# Per-document spread of the score (p_positive - p_negative), for the mean-score noise floor.
-SCORE_SIGMA = 0.7
-SCALE_FLOOR = {Metric.negative_share: 0.01, Metric.negative_count: 1.0, Metric.mean_score: 0.01}
+MINUTE = timedelta(minutes=1)
+Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
-class WindowCounts:
-    """Documents of one window (or minute) by sentiment class, and the sum of their scores."""
+class MinuteCounts:
+    """Documents of one minute (or any bucket) by sentiment class, and the sum of their scores."""
 
-    start: datetime
+    minute: datetime
     n_negative: int = 0
     n_neutral: int = 0
     n_positive: int = 0
     score_sum: float = 0.0
 
-    @property
-    def volume(self) -> int:
-        return self.n_negative + self.n_neutral + self.n_positive
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One key's counts, one entry per minute from `start`; minutes before `first` (the first
+    with any document) are treated as not yet watched, not as quiet."""
+
+    start: datetime
+    negative: Floats
+    volume: Floats
+    polar: Floats  # negative + positive, for the spread of scores
+    score: Floats
+    first: int
+
+    @classmethod
+    def from_minutes(
+        cls, minutes: Sequence[MinuteCounts], start: datetime, end: datetime
+    ) -> Series:
+        """Dense minutes in [start, end); counts outside are ignored, repeats are summed."""
+        size = max(int((end - start) / MINUTE), 0)
+        arrays = np.zeros((4, size))
+        for m in minutes:
+            i = int((m.minute - start) // MINUTE)
+            if 0 <= i < size:
+                volume = m.n_negative + m.n_neutral + m.n_positive
+                arrays[:, i] += (m.n_negative, volume, m.n_negative + m.n_positive, m.score_sum)
+        seen = np.flatnonzero(arrays[1] > 0)
+        first = int(seen[0]) if seen.size else size
+        return cls(start, arrays[0], arrays[1], arrays[2], arrays[3], first)
+
+    def minute_at(self, index: int) -> datetime:
+        return self.start + index * MINUTE
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """One closed window judged against its baseline."""
+    """One trailing window judged against its baseline (see `evidence.Evidence` for units)."""
 
     window_start: datetime
     window_end: datetime
     volume: int
-    observed: float | None
-    baseline: float | None
-    deviation: float | None
+    observed: float
+    expected: float
+    rate: float
+    deviation: float
     hot: bool
     clear: bool
 
 
 @dataclass(frozen=True, slots=True)
+class Judgement:
+    """Every window of a stretch judged at once: arrays indexed like `ends` (minute indices of
+    the series where each window ends)."""
+
+    series_start: datetime
+    window: timedelta
+    ends: NDArray[np.int64]
+    volume: Floats
+    facts: evidence.Evidence
+    hot: NDArray[np.bool_]
+    clear: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return int(self.ends.size)
+
+    def at(self, i: int) -> Evaluation:
+        end = self.series_start + int(self.ends[i]) * MINUTE
+        f = self.facts
+        return Evaluation(
+            end - self.window,
+            end,
+            int(self.volume[i]),
+            float(f.observed[i]),
+            float(f.expected[i]),
+            float(f.rate[i]),
+            float(f.z[i]),
+            bool(self.hot[i]),
+            bool(self.clear[i]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DetectorState:
-    """Where a rule stands for one key between windows."""
+    """Where a rule stands for one key between evaluations."""
 
     firing_since: datetime | None = None
     clear_streak: int = 0
@@ -73,147 +136,144 @@ class Transition(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Episode:
-    """An alert as the detector sees it: the window that fired it, the window that resolved it."""
+class Change:
+    """A transition and the evaluation that caused it."""
 
-    started_at: datetime
+    transition: Transition
+    evaluation: Evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """An alert as the detector sees it: the evaluation that fired it, when it resolved."""
+
     fired: Evaluation
     resolved_at: datetime | None = None
 
-
-def window_start(moment: datetime, window: timedelta) -> datetime:
-    """Start of the clock-aligned window (UTC, from the epoch) that holds `moment`."""
-    return moment - (moment - EPOCH) % window
-
-
-def metric_value(metric: Metric, counts: WindowCounts) -> float | None:
-    """The metric of one window; None where it is undefined (shares and means of nothing)."""
-    if metric is Metric.negative_count:
-        return float(counts.n_negative)
-    if counts.volume == 0:
-        return None
-    if metric is Metric.negative_share:
-        return counts.n_negative / counts.volume
-    return counts.score_sum / counts.volume
+    @property
+    def started_at(self) -> datetime:
+        return self.fired.window_start
 
 
-def baseline_of(method: BaselineMethod, values: Sequence[float]) -> tuple[float, float]:
-    """Centre and robust spread (in standard deviations) of the trailing values, oldest first."""
-    if method is BaselineMethod.median_mad:
-        centre = statistics.median(values)
-        mad = statistics.median(abs(v - centre) for v in values)
-        return centre, MAD_TO_SIGMA * mad
-    alpha = 2.0 / (len(values) + 1)
-    mean, variance = values[0], 0.0
-    for value in values[1:]:
-        delta = value - mean
-        mean += alpha * delta
-        variance = (1 - alpha) * (variance + alpha * delta * delta)
-    return mean, math.sqrt(variance)
+def step_floor(moment: datetime, step: timedelta) -> datetime:
+    """The latest step boundary (UTC, from the epoch) at or before `moment`."""
+    return moment - (moment - EPOCH) % step
 
 
-def noise_floor(metric: Metric, centre: float, volume: int) -> float:
-    """The spread sampling alone gives a window of `volume` documents, so quiet series don't
-    turn a handful of documents into a huge deviation."""
-    if metric is Metric.negative_share:
-        p = min(max(centre, 0.01), 0.99)
-        sampling = math.sqrt(p * (1 - p) / max(volume, 1))
-    elif metric is Metric.negative_count:
-        sampling = math.sqrt(max(centre, 1.0))
-    else:
-        sampling = SCORE_SIGMA / math.sqrt(max(volume, 1))
-    return max(sampling, SCALE_FLOOR[metric])
+def history_needed(rule: Rule) -> timedelta:
+    """How far before the first window end to evaluate the counts must reach."""
+    return (rule.baseline_windows + 1) * rule.window
 
 
-def evaluate(rule: Rule, history: Sequence[WindowCounts], current: WindowCounts) -> Evaluation:
-    """Judge `current` against `history` (the windows before it, oldest first; only the last
-    `rule.baseline_windows` count)."""
-    trailing = history[-rule.baseline_windows :]
-    past = [v for v in (metric_value(rule.metric, w) for w in trailing) if v is not None]
-    observed = metric_value(rule.metric, current)
-    end = current.start + rule.window
-    if observed is None or len(past) < rule.min_baseline_windows:
-        return Evaluation(current.start, end, current.volume, observed, None, None, False, True)
-    centre, spread = baseline_of(rule.baseline, past)
-    scale = max(spread, noise_floor(rule.metric, centre, current.volume))
-    # Bad news raises shares and counts and lowers the mean score: measure towards "bad".
-    effect = (centre - observed) if rule.metric is Metric.mean_score else (observed - centre)
-    deviation = effect / scale
-    enough = current.volume >= rule.min_volume
-    hot = enough and deviation >= rule.threshold and effect >= rule.min_delta
-    clear = not enough or deviation < rule.resolve_threshold
-    return Evaluation(current.start, end, current.volume, observed, centre, deviation, hot, clear)
+def judge(rule: Rule, series: Series, *, after: datetime, until: datetime) -> Judgement:
+    """Judge every window whose end is a step boundary in (after, until]."""
+    first_end = step_floor(after, rule.step) + rule.step
+    ends = np.arange(
+        int((first_end - series.start) / MINUTE),
+        int((until - series.start) / MINUTE) + 1,
+        int(rule.step / MINUTE),
+        dtype=np.int64,
+    )
+    width = int(rule.window / MINUTE)
+    base_ends = ends[:, None] - width * np.arange(1, rule.baseline_windows + 1)[None, :]
+    # Baseline windows before the series was first seen (or before what was read) are unknown.
+    watched = (base_ends - width >= 0) & (base_ends > series.first)
+    window = _Windows(series, width)
+    volume = window.sums(series.volume, ends)
+    facts, effect = _evidence(rule, window, ends, base_ends, watched)
+    with_data = ((window.sums(series.volume, base_ends) > 0) & watched).sum(axis=1)
+    enough = (with_data >= rule.min_baseline_windows) & (volume >= rule.min_volume)
+    hot = enough & (facts.z >= rule.threshold) & (effect >= rule.min_delta)
+    clear = ~enough | (facts.z < rule.resolve_threshold)
+    return Judgement(series.start, rule.window, ends, volume, facts, hot, clear)
 
 
-def advance(
-    rule: Rule, state: DetectorState, evaluation: Evaluation
-) -> tuple[DetectorState, Transition | None]:
-    """The state after one more window, and the transition it caused, if any."""
-    if state.firing:
-        if not evaluation.clear:
-            return replace(state, clear_streak=0), None
-        streak = state.clear_streak + 1
-        if streak < rule.resolve_windows:
-            return replace(state, clear_streak=streak), None
-        quiet = DetectorState(cooldown_until=evaluation.window_end + rule.cooldown)
-        return quiet, Transition.resolved
-    cooling = state.cooldown_until is not None and evaluation.window_start < state.cooldown_until
-    if evaluation.hot and not cooling:
-        return replace(
-            state, firing_since=evaluation.window_start, clear_streak=0
-        ), Transition.fired
-    return state, None
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """Window sums of a series' per-minute arrays, by the minute index where a window ends."""
+
+    series: Series
+    width: int
+
+    def sums(self, values: Floats, ends: NDArray[np.int64]) -> Floats:
+        total = np.concatenate(([0.0], np.cumsum(values)))
+        last = len(values)
+        return total[np.clip(ends, 0, last)] - total[np.clip(ends - self.width, 0, last)]
 
 
-def densify(
-    rule: Rule, counts: Sequence[WindowCounts], start: datetime, end: datetime
-) -> list[WindowCounts]:
-    """Every window from `start` to `end` (exclusive), empty where `counts` has none; counts
-    of minutes or of windows are summed into the windows that hold them."""
-    merged: dict[datetime, WindowCounts] = {}
-    for c in counts:
-        at = window_start(c.start, rule.window)
-        if start <= at < end:
-            prior = merged.get(at, WindowCounts(at))
-            merged[at] = WindowCounts(
-                at,
-                prior.n_negative + c.n_negative,
-                prior.n_neutral + c.n_neutral,
-                prior.n_positive + c.n_positive,
-                prior.score_sum + c.score_sum,
-            )
-    windows: list[WindowCounts] = []
-    at = window_start(start, rule.window)
-    while at < end:
-        windows.append(merged.get(at, WindowCounts(at)))
-        at += rule.window
-    return windows
+def _evidence(
+    rule: Rule,
+    window: _Windows,
+    ends: NDArray[np.int64],
+    base_ends: NDArray[np.int64],
+    watched: NDArray[np.bool_],
+) -> tuple[evidence.Evidence, Floats]:
+    """The metric's evidence and its effect size towards bad news (for `min_delta`)."""
+    s = window.series
+
+    def base(values: Floats) -> Floats:
+        return np.where(watched, window.sums(values, base_ends), 0.0)
+
+    volume, negative = window.sums(s.volume, ends), window.sums(s.negative, ends)
+    if rule.metric is Metric.negative_share:
+        facts = evidence.share_evidence(negative, volume, base(s.negative), base(s.volume))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            effect = np.where(volume > 0, negative / volume - facts.rate, 0.0)
+        return facts, effect
+    if rule.metric is Metric.negative_count:
+        facts = evidence.count_evidence(negative, base(s.negative), watched)
+        return facts, facts.observed - facts.expected
+    facts = evidence.mean_score_evidence(
+        window.sums(s.score, ends), volume, base(s.score), base(s.volume), base(s.polar)
+    )
+    return facts, facts.expected - facts.observed
 
 
 def replay(
-    rule: Rule,
-    windows: Sequence[WindowCounts],
-    *,
-    evaluate_from: datetime | None = None,
-    state: DetectorState | None = None,
-) -> Iterator[tuple[Evaluation, DetectorState, Transition | None]]:
-    """Evaluate each window from `evaluate_from` on (earlier ones only feed the baseline)."""
+    rule: Rule, judged: Judgement, state: DetectorState | None = None
+) -> tuple[list[Change], DetectorState]:
+    """The transitions over the judged windows, in order, and the state after the last one.
+
+    Quiet stretches are skipped to the next hot window; only firing episodes are walked window
+    by window, so a day of minutes costs a handful of Python steps."""
     current = state or DetectorState()
-    for i, window in enumerate(windows):
-        if evaluate_from is not None and window.start < evaluate_from:
+    changes: list[Change] = []
+    hot_at = np.flatnonzero(judged.hot)
+    i = 0
+    while i < len(judged):
+        if current.firing:
+            if not judged.clear[i]:
+                current = replace(current, clear_streak=0)
+            elif current.clear_streak + 1 < rule.resolve_windows:
+                current = replace(current, clear_streak=current.clear_streak + 1)
+            else:
+                evaluation = judged.at(i)
+                current = DetectorState(cooldown_until=evaluation.window_end + rule.cooldown)
+                changes.append(Change(Transition.resolved, evaluation))
+            i += 1
             continue
-        history = windows[max(0, i - rule.baseline_windows) : i]
-        evaluation = evaluate(rule, history, window)
-        current, transition = advance(rule, current, evaluation)
-        yield evaluation, current, transition
+        later = hot_at[np.searchsorted(hot_at, i) :]
+        fired = next((int(j) for j in later if not _cooling(current, judged.at(int(j)))), None)
+        if fired is None:
+            break
+        evaluation = judged.at(fired)
+        current = DetectorState(firing_since=evaluation.window_start)
+        changes.append(Change(Transition.fired, evaluation))
+        i = fired + 1
+    return changes, current
 
 
-def detect(rule: Rule, windows: Sequence[WindowCounts]) -> list[Episode]:
-    """Every episode in a dense series, the last one open if it had not resolved by the end."""
+def _cooling(state: DetectorState, evaluation: Evaluation) -> bool:
+    return state.cooldown_until is not None and evaluation.window_start < state.cooldown_until
+
+
+def detect(rule: Rule, series: Series, *, after: datetime, until: datetime) -> list[Episode]:
+    """Every episode in (after, until], the last one open if it had not resolved by the end."""
+    changes, _ = replay(rule, judge(rule, series, after=after, until=until))
     episodes: list[Episode] = []
-    for evaluation, _, transition in replay(rule, windows):
-        if transition is Transition.fired:
-            episodes.append(Episode(evaluation.window_start, evaluation))
-        elif transition is Transition.resolved:
-            episodes[-1] = replace(episodes[-1], resolved_at=evaluation.window_end)
+    for change in changes:
+        if change.transition is Transition.fired:
+            episodes.append(Episode(change.evaluation))
+        else:
+            episodes[-1] = replace(episodes[-1], resolved_at=change.evaluation.window_end)
     return episodes

@@ -1,8 +1,9 @@
 """The alert lifecycle in event time, against PostgreSQL.
 
-Each rule has a cursor (`alert_cursors`): the end of the last window it judged. A window is judged
-once the watermark (newest `published_at` less the allowed lateness) has passed its end, so a
-backfill of history fires exactly the alerts live traffic would have. The cursor row is locked
+Each rule has a cursor (`alert_cursors`): the end of the last window it judged. A window (one
+every `step_minutes`) is judged once the watermark (newest `published_at` less the allowed
+lateness) has passed its end, so a backfill of history fires exactly the alerts live traffic would
+have. The cursor row is locked
 while a rule is evaluated, and the partial unique index `uq_alerts_one_firing` allows one open
 episode per rule and key: however many evaluators run, an episode is recorded once. Firing and
 resolving write their webhook deliveries (the outbox) in the same transaction.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,14 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerting import series
 from monitor.alerting.detector import (
+    Change,
     DetectorState,
     Evaluation,
+    Series,
     Transition,
-    WindowCounts,
-    densify,
+    history_needed,
+    judge,
     replay,
-    window_start,
+    step_floor,
 )
+from monitor.alerting.explain import explain
 from monitor.alerting.rules import Rule
 from monitor.models import Alert, AlertCursor, AlertDelivery
 from monitor.webhooks import AlertSnapshot, Headline, alertmanager_body, new_webhook_id
@@ -45,6 +49,17 @@ class Outbox:
 
 
 @dataclass(frozen=True, slots=True)
+class Timing:
+    """Event-time policy: how late data may arrive, how many evaluations one call may catch up
+    on per rule, and how old an episode may have ended and still be sent (older ones, found
+    when a new rule or a restart reads old history, are recorded but not notified)."""
+
+    lateness: timedelta
+    max_windows: int
+    max_event_age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class AlertEvent:
     """One transition the evaluator recorded."""
 
@@ -56,9 +71,9 @@ def evaluate_rules(
     sessions: sessionmaker[Session],
     rules: Sequence[Rule],
     *,
-    lateness: timedelta,
+    timing: Timing,
     outbox: Outbox,
-    max_windows: int,
+    now: datetime | None = None,
 ) -> list[AlertEvent]:
     """Judge every window that closed since the last call, rule by rule (one transaction each)."""
     events: list[AlertEvent] = []
@@ -68,84 +83,58 @@ def evaluate_rules(
                 evaluate_rule(
                     session=session,
                     rule=rule,
-                    lateness=lateness,
+                    timing=timing,
                     outbox=outbox,
-                    max_windows=max_windows,
+                    now=now or datetime.now(UTC),
                 )
             )
     return events
 
 
 def evaluate_rule(
-    *, session: Session, rule: Rule, lateness: timedelta, outbox: Outbox, max_windows: int
+    *, session: Session, rule: Rule, timing: Timing, outbox: Outbox, now: datetime
 ) -> list[AlertEvent]:
     """Advance one rule's cursor over the closed windows, recording fired and resolved alerts."""
-    mark = series.watermark(session=session, lateness=lateness)
+    mark = series.watermark(session=session, lateness=timing.lateness)
     cursor = _locked_cursor(session=session, rule=rule)
     if mark is None or cursor is None:
         return []
-    until = min(
-        window_start(mark, rule.window), cursor.evaluated_through + max_windows * rule.window
-    )
-    if until <= cursor.evaluated_through:
+    after = cursor.evaluated_through
+    until = min(step_floor(mark, rule.step), after + timing.max_windows * rule.step)
+    if until <= after:
         return []
-    start = cursor.evaluated_through
-    history_from = start - rule.baseline_windows * rule.window
-    counts = series.window_counts(session=session, rule=rule, since=history_from, until=until)
+    history_from = after - history_needed(rule)
+    counts = series.minute_counts(session=session, rule=rule, since=history_from, until=until)
     open_alerts = _open_alerts(session=session, rule=rule)
-    keys = {k for k, ws in counts.items() if ws and ws[-1].start >= start} | set(open_alerts)
+    recent = after - rule.window
+    keys = {k for k, ms in counts.items() if ms and ms[-1].minute >= recent} | set(open_alerts)
     cooldowns = _cooldowns(session=session, rule=rule, keys=keys)
     events: list[AlertEvent] = []
     for key in sorted(keys):
-        windows = densify(rule, counts.get(key, []), history_from, until)
-        events.extend(
-            _evaluate_key(
-                session=session,
-                rule=rule,
-                key=key,
-                windows=windows,
-                start=start,
-                alert=open_alerts.get(key),
-                cooldown_until=cooldowns.get(key),
-                outbox=outbox,
-            )
+        minutes = Series.from_minutes(counts.get(key, []), history_from, until)
+        alert = open_alerts.get(key)
+        state = (
+            DetectorState(firing_since=alert.started_at, clear_streak=alert.clear_windows)
+            if alert is not None
+            else DetectorState(cooldown_until=cooldowns.get(key))
         )
+        changes, state = replay(rule, judge(rule, minutes, after=after, until=until), state)
+        for i, change in enumerate(changes):
+            # An episode that fired and ended long ago is history: record it, send nothing.
+            ended = changes[i + 1].evaluation.window_end if i + 1 < len(changes) else None
+            stale = ended is not None and ended < now - timing.max_event_age
+            alert = _apply(session=session, rule=rule, key=key, alert=alert, change=change)
+            if change.transition is Transition.fired:
+                alert.notified = not stale
+            endpoints = outbox.endpoints if alert.notified else ()
+            events.append(_emit(session, alert, change.transition, outbox, endpoints))
+            alert = alert if change.transition is Transition.fired else None
+        if alert is not None and alert.clear_windows != state.clear_streak:
+            alert.clear_windows = state.clear_streak
+            alert.updated_at = func.now()
     cursor.evaluated_through = until
     cursor.updated_at = func.now()
     session.flush()
-    return events
-
-
-def _evaluate_key(
-    *,
-    session: Session,
-    rule: Rule,
-    key: str,
-    windows: Sequence[WindowCounts],
-    start: datetime,
-    alert: Alert | None,
-    cooldown_until: datetime | None,
-    outbox: Outbox,
-) -> list[AlertEvent]:
-    """Replay one key's closed windows from `start`, continuing from its stored state."""
-    state = (
-        DetectorState(firing_since=alert.started_at, clear_streak=alert.clear_windows)
-        if alert is not None
-        else DetectorState(cooldown_until=cooldown_until)
-    )
-    events: list[AlertEvent] = []
-    for evaluation, after, transition in replay(rule, windows, evaluate_from=start, state=state):
-        state = after
-        if transition is Transition.fired:
-            alert = _fire(session=session, rule=rule, key=key, evaluation=evaluation)
-            events.append(_emit(session, alert, Transition.fired, outbox))
-        elif transition is Transition.resolved and alert is not None:
-            _resolve(alert, evaluation)
-            events.append(_emit(session, alert, Transition.resolved, outbox))
-            alert = None
-    if alert is not None and alert.clear_windows != state.clear_streak:
-        alert.clear_windows = state.clear_streak
-        alert.updated_at = func.now()
     return events
 
 
@@ -160,7 +149,7 @@ def _locked_cursor(*, session: Session, rule: Rule) -> AlertCursor | None:
         return None
     session.execute(
         insert(AlertCursor)
-        .values(rule=rule.name, evaluated_through=window_start(first, rule.window))
+        .values(rule=rule.name, evaluated_through=step_floor(first, rule.step))
         .on_conflict_do_nothing(index_elements=[AlertCursor.rule])
     )
     return session.scalars(locked).one()
@@ -190,6 +179,18 @@ def _cooldowns(*, session: Session, rule: Rule, keys: set[str]) -> dict[str, dat
     }
 
 
+def _apply(*, session: Session, rule: Rule, key: str, alert: Alert | None, change: Change) -> Alert:
+    """Record a change: a new episode when one fired, the open one resolved otherwise."""
+    if change.transition is Transition.fired or alert is None:
+        return _fire(session=session, rule=rule, key=key, evaluation=change.evaluation)
+    alert.status = "resolved"
+    alert.resolved_at = change.evaluation.window_end
+    alert.clear_windows = 0
+    alert.updated_at = func.now()
+    log.info("alert %d resolved at %s", alert.id, alert.resolved_at.isoformat())
+    return alert
+
+
 def _fire(*, session: Session, rule: Rule, key: str, evaluation: Evaluation) -> Alert:
     headlines = series.driving_headlines(
         session=session,
@@ -208,43 +209,40 @@ def _fire(*, session: Session, rule: Rule, key: str, evaluation: Evaluation) -> 
         window_start=evaluation.window_start,
         window_end=evaluation.window_end,
         metric=str(rule.metric),
-        observed=evaluation.observed or 0.0,
-        baseline=evaluation.baseline or 0.0,
-        deviation=evaluation.deviation or 0.0,
+        observed=evaluation.observed,
+        expected=evaluation.expected,
+        baseline=evaluation.rate,
+        deviation=evaluation.deviation,
         volume=evaluation.volume,
+        explanation=explain(rule, evaluation),
         document_ids=[h.document_id for h in headlines],
         clear_windows=0,
+        notified=True,
     )
     session.add(alert)
     session.flush()
     log.info(
-        "alert %d firing: rule %s %s %r, %s %.3g vs baseline %.3g (%.1f), %d documents",
+        "alert %d firing: rule %s %s %r: %s",
         alert.id,
         rule.name,
         rule.dimension,
         key,
-        rule.metric,
-        alert.observed,
-        alert.baseline,
-        alert.deviation,
-        alert.volume,
+        alert.explanation,
     )
     return alert
 
 
-def _resolve(alert: Alert, evaluation: Evaluation) -> None:
-    alert.status = "resolved"
-    alert.resolved_at = evaluation.window_end
-    alert.clear_windows = 0
-    alert.updated_at = func.now()
-    log.info("alert %d resolved at %s", alert.id, evaluation.window_end.isoformat())
-
-
-def _emit(session: Session, alert: Alert, transition: Transition, outbox: Outbox) -> AlertEvent:
+def _emit(
+    session: Session,
+    alert: Alert,
+    transition: Transition,
+    outbox: Outbox,
+    endpoints: Sequence[str],
+) -> AlertEvent:
     """Record the event's deliveries, one per endpoint, in the evaluator's transaction."""
     snapshot = snapshot_of(alert, series.headlines_by_id(session=session, ids=alert.document_ids))
     body = alertmanager_body(snapshot, external_url=outbox.external_url)
-    for endpoint in outbox.endpoints:
+    for endpoint in endpoints:
         session.add(
             AlertDelivery(
                 alert_id=alert.id,
@@ -275,5 +273,7 @@ def snapshot_of(alert: Alert, headlines: Sequence[Headline]) -> AlertSnapshot:
         baseline=alert.baseline,
         deviation=alert.deviation,
         volume=alert.volume,
+        expected=alert.expected,
+        explanation=alert.explanation,
         headlines=tuple(headlines),
     )

@@ -19,25 +19,27 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import special
 
 from monitor.exceptions import RulesInvalid
 
 DEFAULT_RULES = "default_rules.toml"
 
 
+MINUTES_PER_DAY = 24 * 60
+# Keys earlier versions had: say what replaces them rather than "extra inputs are not permitted".
+REMOVED = {
+    "threshold": "set false_alarms_per_100_days instead; the threshold follows from it",
+    "baseline": "the baseline is the pooled rate of the baseline windows; remove the key",
+}
+
+
 class Metric(StrEnum):
-    """The per-window value a rule watches; every one of them rises (or falls) on bad news."""
+    """What a rule watches in a window; each rises (or, for the mean score, falls) on bad news."""
 
     negative_share = "negative_share"
     negative_count = "negative_count"
     mean_score = "mean_score"
-
-
-class BaselineMethod(StrEnum):
-    """How the trailing windows become a centre and a spread."""
-
-    median_mad = "median_mad"
-    ewma = "ewma"
 
 
 class Rule(BaseModel):
@@ -49,13 +51,13 @@ class Rule(BaseModel):
     scope: Literal["all", "topic", "ticker"]
     keys: tuple[str, ...] = Field(default=(), description="empty: every key of the scope")
     window_minutes: int = Field(default=5, ge=1, le=1440)
+    step_minutes: int = Field(default=1, ge=1, le=1440)
     metric: Metric = Metric.negative_share
-    baseline: BaselineMethod = BaselineMethod.median_mad
-    baseline_windows: int = Field(default=48, ge=3, le=10_000)
+    baseline_windows: int = Field(default=48, ge=3, le=2000)
     min_baseline_windows: int = Field(default=12, ge=2)
-    threshold: float = Field(default=5.0, gt=0)
+    false_alarms_per_100_days: float = Field(default=1.0, gt=0, le=10_000)
     min_delta: float = Field(default=0.0, ge=0)
-    min_volume: int = Field(default=20, ge=1)
+    min_volume: int = Field(default=1, ge=1)
     cooldown_minutes: int = Field(default=30, ge=0)
     resolve_threshold: float = Field(default=1.5, ge=0)
     resolve_windows: int = Field(default=2, ge=1)
@@ -68,10 +70,15 @@ class Rule(BaseModel):
                 f"min_baseline_windows ({self.min_baseline_windows}) must not exceed "
                 f"baseline_windows ({self.baseline_windows})"
             )
+        if self.step_minutes > self.window_minutes:
+            raise ValueError(
+                f"step_minutes ({self.step_minutes}) must not exceed window_minutes "
+                f"({self.window_minutes}), or some minutes would never be judged"
+            )
         if self.resolve_threshold >= self.threshold:
             raise ValueError(
-                f"resolve_threshold ({self.resolve_threshold}) must be below threshold "
-                f"({self.threshold}) so an episode needs a real recovery to end"
+                f"resolve_threshold ({self.resolve_threshold}) must be below the firing "
+                f"threshold ({self.threshold:.2f}) so an episode needs a real recovery to end"
             )
         if self.scope == "all" and self.keys:
             raise ValueError("keys: scope 'all' has a single series; leave keys out")
@@ -86,8 +93,28 @@ class Rule(BaseModel):
         return timedelta(minutes=self.window_minutes)
 
     @property
+    def step(self) -> timedelta:
+        return timedelta(minutes=self.step_minutes)
+
+    @property
     def cooldown(self) -> timedelta:
         return timedelta(minutes=self.cooldown_minutes)
+
+    @property
+    def baseline_minutes(self) -> int:
+        return self.baseline_windows * self.window_minutes
+
+    @property
+    def threshold(self) -> float:
+        """The z score a window must reach to fire.
+
+        Each evaluation of a quiet series may fire with probability alpha, and a series is
+        evaluated 1440 / step_minutes times a day, so alpha = budget / 100 / evaluations per day
+        keeps false alarms at or below the budget (neighbouring windows overlap, which only
+        lowers the rate; `bench/bench_detection.py` measures it)."""
+        evaluations_per_day = MINUTES_PER_DAY / self.step_minutes
+        alpha = self.false_alarms_per_100_days / 100.0 / evaluations_per_day
+        return float(-special.ndtri(alpha))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +150,8 @@ def parse_rules(text: str, *, fmt: Literal["toml", "yaml"], source: str) -> tupl
         try:
             if not isinstance(entry, Mapping):
                 raise _single(index, None, "each rule must be a table of settings")
+            for key in REMOVED.keys() & entry.keys():
+                raise _single(index, key, f"no longer a rule setting; {REMOVED[key]}")
             rules.append(Rule.model_validate(entry))
         except ValidationError as e:
             raise _located(text, fmt, source, entries, _first(index, e)) from e

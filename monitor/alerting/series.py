@@ -1,4 +1,4 @@
-"""Reads the alert evaluator needs: the event-time watermark, per-window series, headlines."""
+"""Reads the alert evaluator needs: the event-time watermark, per-minute series, headlines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.alerting.detector import EPOCH, WindowCounts
+from monitor.alerting.detector import MinuteCounts
 from monitor.alerting.rules import Rule
 from monitor.models import Document, SentimentMinute
 from monitor.webhooks import Headline
@@ -34,33 +34,31 @@ def first_minute(*, session: Session, dimension: str) -> datetime | None:
     )
 
 
-def window_counts(
+def minute_counts(
     *, session: Session, rule: Rule, since: datetime, until: datetime
-) -> dict[str, list[WindowCounts]]:
-    """Per key of the rule's scope, the counts of each window in [since, until) that has data."""
-    bucket = func.date_bin(rule.window, SentimentMinute.minute, EPOCH).label("bucket")
+) -> dict[str, list[MinuteCounts]]:
+    """Per key of the rule's scope, the counts of each minute in [since, until) that has data."""
     query = (
         select(
             SentimentMinute.key,
-            bucket,
-            func.sum(SentimentMinute.n_negative),
-            func.sum(SentimentMinute.n_neutral),
-            func.sum(SentimentMinute.n_positive),
-            func.sum(SentimentMinute.score_sum),
+            SentimentMinute.minute,
+            SentimentMinute.n_negative,
+            SentimentMinute.n_neutral,
+            SentimentMinute.n_positive,
+            SentimentMinute.score_sum,
         )
         .where(
             SentimentMinute.dimension == rule.dimension,
             SentimentMinute.minute >= since,
             SentimentMinute.minute < until,
         )
-        .group_by(SentimentMinute.key, bucket)
-        .order_by(SentimentMinute.key, bucket)
+        .order_by(SentimentMinute.key, SentimentMinute.minute)
     )
     if rule.keys:
         query = query.where(SentimentMinute.key.in_(rule.keys))
-    series: dict[str, list[WindowCounts]] = defaultdict(list)
-    for key, start, neg, neu, pos, score in session.execute(query):
-        series[key].append(WindowCounts(start, int(neg), int(neu), int(pos), float(score)))
+    series: dict[str, list[MinuteCounts]] = defaultdict(list)
+    for key, minute, neg, neu, pos, score in session.execute(query):
+        series[key].append(MinuteCounts(minute, int(neg), int(neu), int(pos), float(score)))
     return dict(series)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from standardwebhooks import Webhook
 from typer.testing import CliRunner
 
 from finsent.cli import app
-from monitor.alerting.evaluator import Outbox, evaluate_rules
+from monitor.alerting.evaluator import Outbox, Timing, evaluate_rules
 from monitor.alerting.rules import load_rules
 from monitor.db import make_engine, make_sessionmaker
 from monitor.settings import MonitorSettings
@@ -48,8 +49,27 @@ def test_backtest_list_and_show(database: MonitorSettings, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if "topic-negative-share" in line]
     assert len(lines) == 1
-    assert lines[0].startswith("2026-11-02 11:00 UTC  topic-negative-share  topic Earnings")
-    assert "until 2026-11-02 11:25 UTC" in lines[0]
+    assert re.match(
+        r"2026-11-02 10:5\d UTC  topic-negative-share  topic Earnings  \d+ of 40 items negative "
+        r"in the last 5 min; \d+\.\d expected from the last 2 h \(rate 0\.\d\d\); z \d+\.\d  "
+        r"until 2026-11-02 11:\d\d UTC$",
+        lines[0],
+    ), lines[0]
+
+    as_json = runner.invoke(
+        app,
+        ["alerts", "backtest", "--since", T0.isoformat(), "--until", "2026-11-02T12:00Z"]
+        + ["--format", "json"],
+        env=env,
+    )
+    episodes = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [(e["rule"], e["dimension"], e["key"]) for e in episodes] == [
+        ("topic-negative-share", "topic", "Earnings")
+    ]
+    (episode,) = episodes
+    assert episode["started_at"] == episode["window_start"] < episode["resolved_at"]
+    assert episode["observed"] > 2 * episode["expected"] and episode["z"] > 4
+    assert lines[0].split("  ")[3] == episode["evidence"]
 
     assert runner.invoke(app, ["alerts", "list"], env=env).stdout.strip() == "no alerts"
     missing = subprocess.run(
@@ -66,9 +86,8 @@ def test_backtest_list_and_show(database: MonitorSettings, tmp_path: Path) -> No
     evaluate_rules(
         make_sessionmaker(engine),
         load_rules(rules),
-        lateness=timedelta(seconds=60),
+        timing=Timing(timedelta(seconds=60), 1000, max_event_age=timedelta(days=3650)),
         outbox=Outbox(("https://hooks.example.com/services/T0/B0/token",), "http://dash"),
-        max_windows=1000,
     )
     engine.dispose()
     listed = runner.invoke(app, ["alerts", "list"], env=env).stdout.splitlines()
@@ -114,7 +133,9 @@ def test_test_command_sends_a_signed_event(tmp_path: Path) -> None:
 
 def test_a_bad_rules_file_stops_the_alerter_with_its_line(tmp_path: Path) -> None:
     rules = tmp_path / "rules.toml"
-    rules.write_text(RULES.replace("threshold = 5.0", 'threshold = "high"'))
+    rules.write_text(
+        RULES.replace("false_alarms_per_100_days = 1", 'false_alarms_per_100_days = "high"')
+    )
     result = subprocess.run(
         [sys.executable, "-m", "finsent", "alerter", "--no-kafka"],
         capture_output=True,
@@ -125,6 +146,6 @@ def test_a_bad_rules_file_stops_the_alerter_with_its_line(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: {rules}:9: rule 'topic-negative-share': threshold: "
+        f"error: {rules}:9: rule 'topic-negative-share': false_alarms_per_100_days: "
         "Input should be a valid number, unable to parse string as a number"
     ]

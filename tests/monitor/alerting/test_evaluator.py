@@ -27,7 +27,7 @@ from standardwebhooks import Webhook
 from finsent.alerter import AlerterSettings, run_alerter
 from monitor.alert_settings import AlertSettings
 from monitor.alerting.backtest import backtest
-from monitor.alerting.evaluator import Outbox, evaluate_rules
+from monitor.alerting.evaluator import Outbox, Timing, evaluate_rules
 from monitor.alerting.rules import load_rules
 from monitor.alerting.series import watermark
 from monitor.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
@@ -51,7 +51,7 @@ window_minutes = 5
 metric = "negative_share"
 baseline_windows = 24
 min_baseline_windows = 12
-threshold = 5.0
+false_alarms_per_100_days = 1
 min_delta = 0.2
 min_volume = 20
 cooldown_minutes = 0
@@ -208,6 +208,7 @@ def alerter_settings(
         webhook_timeout_s=2,
         webhook_backoff_s=0.05,
         webhook_backoff_max_s=0.2,
+        alert_max_event_age_s=3650 * 86400,  # the seeded history is weeks old
     )
     return AlerterSettings(monitor=database, alerts=alerts, stream=stream)
 
@@ -247,6 +248,10 @@ def query(database: MonitorSettings, statement: Any) -> list[Any]:
         engine.dispose()
 
 
+def timing(max_windows: int, max_event_age: timedelta = timedelta(days=3650)) -> Timing:
+    return Timing(timedelta(seconds=60), max_windows, max_event_age)
+
+
 def cursor_at(database: MonitorSettings) -> datetime | None:
     rows = query(database, select(AlertCursor.evaluated_through))
     return rows[0] if rows else None
@@ -264,7 +269,8 @@ def test_burst_fires_one_signed_webhook_then_resolves(
 ) -> None:
     seed(database, range(HISTORY_MIN))  # the backfilled baseline
     start_alerter(alerter_settings(database, rules_file, [receiver.url], stream_settings))
-    wait_for(lambda: cursor_at(database) == T0 + timedelta(minutes=HISTORY_MIN - 5))
+    # The newest item is at 10:59:49; less a minute of lateness, windows up to 10:58 are judged.
+    wait_for(lambda: cursor_at(database) == T0 + timedelta(minutes=HISTORY_MIN - 2))
     assert receiver.requests == []
 
     seed(database, range(HISTORY_MIN, END_MIN))  # the burst and the recovery arrive live
@@ -281,12 +287,21 @@ def test_burst_fires_one_signed_webhook_then_resolves(
     (alert,) = firing["alerts"]
     assert alert["labels"]["alertname"] == "topic-negative-share"
     assert alert["labels"]["key"] == "Earnings"
-    assert alert["startsAt"] == "2026-11-02T11:00:00Z"
+    # Judged every minute, it fires before the burst fills a whole window (4.5 extra negatives a
+    # minute on 8 items: the fourth minute of it is the first past the threshold).
+    fired_at = datetime.fromisoformat(alert["annotations"]["window_end"])
+    burst_at = T0 + timedelta(minutes=BURST[0])
+    assert fired_at == burst_at + timedelta(minutes=4)
+    assert alert["startsAt"] == alert["annotations"]["window_start"]
     assert alert["endsAt"] == "0001-01-01T00:00:00Z"
     headlines = alert["annotations"]["headlines"].splitlines()
     assert len(headlines) == 3 and all("profit warning shock" in h for h in headlines)
-    assert float(alert["annotations"]["observed"]) > 0.8
-    assert float(alert["annotations"]["baseline"]) < 0.4
+    observed, expected = (float(alert["annotations"][k]) for k in ("observed", "expected"))
+    assert observed > 2 * expected and float(alert["annotations"]["baseline"]) < 0.4
+    assert alert["annotations"]["summary"].startswith(
+        f"Negative news spike on topic Earnings: {observed:.0f} of 40 items negative in the "
+        "last 5 min; "
+    )
     assert resolved["status"] == "resolved"
     assert resolved["alerts"][0]["fingerprint"] == alert["fingerprint"]
     assert resolved["alerts"][0]["endsAt"] > alert["startsAt"]
@@ -414,9 +429,7 @@ def test_concurrent_evaluators_without_the_lock_still_record_one_episode(
     outbox = Outbox(("http://127.0.0.1:9/hook",), "http://127.0.0.1:8501")
 
     def evaluate() -> None:
-        evaluate_rules(
-            sessions, rules, lateness=timedelta(seconds=60), outbox=outbox, max_windows=7
-        )
+        evaluate_rules(sessions, rules, timing=timing(7), outbox=outbox)
 
     threads = [threading.Thread(target=lambda: [evaluate() for _ in range(10)]) for _ in range(4)]
     for t in threads:
@@ -455,13 +468,9 @@ def test_evaluating_bit_by_bit_as_data_arrives_fires_what_a_backtest_finds(
     for first in range(0, 300, 17):  # data arrives in uneven slices; evaluation runs after each
         seed(database, range(first, min(first + 17, 300)), bursts)
         for _ in range(2):
-            evaluate_rules(
-                sessions, rules, lateness=timedelta(seconds=60), outbox=outbox, max_windows=4
-            )
+            evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox)
     for _ in range(30):
-        evaluate_rules(
-            sessions, rules, lateness=timedelta(seconds=60), outbox=outbox, max_windows=4
-        )
+        evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox)
     with Session(engine) as session:
         live = [
             (a.key, a.started_at, a.resolved_at)
@@ -474,3 +483,34 @@ def test_evaluating_bit_by_bit_as_data_arrives_fires_what_a_backtest_finds(
     assert [e.key for e in replayed] == ["Earnings", "Macro", "Earnings"]
     assert all(e.resolved_at is not None for e in replayed)
     assert live == [(e.key, e.started_at, e.resolved_at) for e in replayed]
+
+
+def test_an_episode_that_ended_long_ago_is_recorded_but_not_sent(
+    database: MonitorSettings, rules_file: Path
+) -> None:
+    engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    outbox = Outbox(("http://127.0.0.1:9/hook",), "http://127.0.0.1:8501")
+    recent = timing(1000, max_event_age=timedelta(hours=1))
+    now = T0 + timedelta(minutes=BURST[1] + 30)  # the burst's own episode is still recent
+    seed(database, range(BURST[1]))
+    evaluate_rules(sessions, load_rules(rules_file), timing=recent, outbox=outbox, now=now)
+    seed(database, range(BURST[1], END_MIN))
+    evaluate_rules(sessions, load_rules(rules_file), timing=recent, outbox=outbox, now=now)
+    # A rule added three days later reads the same history: its episode fired and ended long
+    # ago, so it is recorded without a webhook.
+    (rule,) = load_rules(rules_file)
+    added = rule.model_copy(update={"name": "added-later"})
+    later = now + timedelta(days=3)
+    evaluate_rules(sessions, [added], timing=recent, outbox=outbox, now=later)
+    engine.dispose()
+    alerts = query(database, select(Alert).order_by(Alert.id))
+    deliveries = query(database, select(AlertDelivery).order_by(AlertDelivery.id))
+    assert [(a.rule, a.status, a.notified) for a in alerts] == [
+        ("topic-negative-share", "resolved", True),
+        ("added-later", "resolved", False),
+    ]
+    assert [(d.alert_id, d.event) for d in deliveries] == [
+        (alerts[0].id, "firing"),
+        (alerts[0].id, "resolved"),
+    ]

@@ -46,10 +46,16 @@ def test_toml_and_yaml_files(tmp_path: Path) -> None:
     ("text", "fmt", "expected"),
     [
         (
-            GOOD_TOML + "threshold = -1\n",
+            GOOD_TOML + "false_alarms_per_100_days = -1\n",
             "toml",
-            "x:7: rule 'earnings': threshold: Input should be",
+            "x:7: rule 'earnings': false_alarms_per_100_days: Input should be",
         ),
+        (
+            GOOD_TOML + "threshold = 5\n",
+            "toml",
+            "x:7: rule 'earnings': threshold: no longer a rule setting; set false_alarms",
+        ),
+        (GOOD_TOML + "step_minutes = 9\n", "toml", "x:2: rule 'earnings': step_minutes (9)"),
         (GOOD_TOML.replace("topic", "sector"), "toml", "x:4: rule 'earnings': scope:"),
         (GOOD_TOML + "colour = 'red'\n", "toml", "x:7: rule 'earnings': colour: Extra inputs"),
         (GOOD_TOML + "resolve_threshold = 9\n", "toml", "x:2: rule 'earnings': resolve_threshold"),
@@ -65,6 +71,15 @@ def test_bad_files_name_the_line_and_the_problem(text: str, fmt: str, expected: 
     with pytest.raises(RulesInvalid) as caught:
         parse_rules(text, fmt=fmt, source="x")  # type: ignore[arg-type]
     assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_a_smaller_false_alarm_budget_asks_for_more_evidence() -> None:
+    (rule,) = parse_rules(GOOD_TOML, fmt="toml", source="x")
+    strict = rule.model_copy(update={"false_alarms_per_100_days": 0.1})
+    every_5_min = rule.model_copy(update={"step_minutes": 5})
+    assert 4.0 < rule.threshold < strict.threshold
+    # Fewer evaluations a day: each may be a little less sure for the same budget.
+    assert every_5_min.threshold < rule.threshold
 
 
 def test_missing_file_names_the_setting(tmp_path: Path) -> None:
