@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
 HISTORY_RATE = 200.0  # items per wall second while the history is sent
+HISTORY_SEED, LIVE_SEED = 7, 8
 
 
 class DemoFailed(Exception):
@@ -86,6 +87,7 @@ class Demo:
     _children: list[Child] = field(default_factory=list, init=False)
     _cleanups: list[Callable[[], None]] = field(default_factory=list, init=False)
     _started: float = field(default_factory=time.monotonic, init=False)
+    _run_id: str = field(default_factory=lambda: f"{time.time_ns() // 1000:x}", init=False)
 
     def run(self) -> DemoReport:
         try:
@@ -157,17 +159,19 @@ class Demo:
             return wanted
         return free_port()
 
-    def _feed_args(self, start: datetime, count: int, *, speed: float) -> tuple[str, ...]:
+    def _feed_args(
+        self, start: datetime, count: int, *, speed: float, seed: int
+    ) -> tuple[str, ...]:
         """`--speed` event seconds per wall second; items stay 1/rate event seconds apart.
 
-        Each run gets its own seed: synthetic ids derive from it, and the sink ignores ids it
-        already has, so a second demo on the same data folder must not repeat them.
+        The content is seeded, so every run tells the same story; each run gets its own run id
+        in the item ids, since the sink ignores ids it already has and a second demo on the same
+        data folder must not repeat them.
         """
-        seed = time.time_ns() // 1000 % 1_000_000_000
         return (
             *("produce", "--synthetic", "--rate", f"{self.options.rate * speed:g}"),
             *("--speed", f"{speed:g}", "--count", str(count), "--start", start.isoformat()),
-            *("--seed", str(seed)),
+            *("--seed", str(seed), "--run-id", self._run_id),
         )
 
     def _history_args(self) -> tuple[str, ...]:
@@ -176,11 +180,11 @@ class Demo:
         start = datetime.now(UTC) - timedelta(minutes=minutes)
         count = int(minutes * 60 * self.options.rate)
         speed = max(1.0, HISTORY_RATE / self.options.rate)
-        return self._feed_args(start, count, speed=speed)
+        return self._feed_args(start, count, speed=speed, seed=HISTORY_SEED)
 
     def _live_args(self, start: datetime, burst_at_s: float) -> tuple[str, ...]:
         o = self.options
-        args = self._feed_args(start, 0, speed=1.0)
+        args = self._feed_args(start, 0, speed=1.0, seed=LIVE_SEED)
         burst = ("--burst-topic", o.burst_topic, "--burst-ticker", o.burst_ticker)
         timing = ("--burst-at", f"{burst_at_s:g}", "--burst-length", f"{o.burst_length_s:g}")
         return (*args, *burst, *timing)

@@ -21,21 +21,22 @@ from stream.broker import free_port
 
 DATABASE = "finsent"
 
-# One-minute windows and a ten-minute baseline, so the scripted burst fires within two minutes.
-# The shipped rules (monitor/alerting/default_rules.toml) use five-minute windows and four hours
-# of history.
-# At r items/s a minute holds about 3.6r items per ticker and 3r per topic, but the burst puts
-# about 26r on its topic and ticker: a minimum volume of 10r keeps noise from firing.
+# One-minute windows judged every minute against the last half hour, so the scripted burst fires
+# as soon as its first minute closes. The shipped rules (monitor/alerting/default_rules.toml) use
+# five-minute windows and eight hours of history. The burst puts about 26r of r items/s on its
+# ticker and topic, all negative, where a minute usually holds about 3.6r and 3r items with a
+# fifth of them negative: overwhelming evidence, so the budget can be strict enough that the
+# thirty series watched over a few minutes of noise never fire (a false alarm per 100,000
+# series-days), and a negative share up by 0.3 is asked for besides.
 DEMO_RULES = """\
 # Written by `finsent demo` on each run; for real use copy monitor/alerting/default_rules.toml.
 [[rules]]
 name = "topic-negative-share"
 scope = "topic"
 window_minutes = 1
-metric = "negative_share"
 baseline_windows = 30
 min_baseline_windows = 5
-threshold = 5.0
+false_alarms_per_100_days = 0.001
 min_delta = 0.3
 min_volume = {min_volume}
 cooldown_minutes = 10
@@ -46,10 +47,9 @@ resolve_windows = 2
 name = "ticker-negative-share"
 scope = "ticker"
 window_minutes = 1
-metric = "negative_share"
 baseline_windows = 30
 min_baseline_windows = 5
-threshold = 5.0
+false_alarms_per_100_days = 0.001
 min_delta = 0.3
 min_volume = {min_volume}
 cooldown_minutes = 10

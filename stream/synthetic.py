@@ -160,6 +160,7 @@ class FeedPlan:
     count: int = 0
     burst: Burst | None = None
     seed: int = 7
+    run_id: str = ""  # part of every id: the same seed in a new run gives new ids
 
 
 def synthetic_feed(plan: FeedPlan) -> Iterator[dict[str, Any]]:
@@ -176,7 +177,8 @@ def synthetic_feed(plan: FeedPlan) -> Iterator[dict[str, Any]]:
             topic = rng.choice(list(TEMPLATES))
             sentiment = rng.choices((0, 1, 2), weights=SENTIMENT_WEIGHTS)[0]
             item = _item(rng, topic, sentiment, None)
-        item.update(id=f"syn-{plan.seed}-{i}", published_at=when.isoformat())
+        run = f"{plan.run_id}-" if plan.run_id else ""
+        item.update(id=f"syn-{run}{plan.seed}-{i}", published_at=when.isoformat())
         yield item
         i += 1
 

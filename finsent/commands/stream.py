@@ -67,7 +67,10 @@ def produce(
     burst_ticker: str | None = typer.Option(None, help="Company ticker of the burst."),
     burst_at: float = typer.Option(60.0, help="Burst start, event seconds after --start."),
     burst_length: float = typer.Option(120.0, help="Burst length in event seconds."),
-    seed: int = typer.Option(7, help="Synthetic feed seed."),
+    seed: int = typer.Option(7, help="Synthetic feed seed: the same seed, the same items."),
+    run_id: str = typer.Option(
+        "", help="Synthetic: put in every id, so a rerun with the same seed adds new items."
+    ),
 ) -> None:
     """Publish news items to news.raw, keyed by id; bad lines are reported and skipped."""
     settings = StreamSettings()
@@ -76,7 +79,9 @@ def produce(
             raise typer.BadParameter("--synthetic needs --rate > 0 to lay out event times")
         burst = Burst(burst_topic, burst_ticker, burst_at, burst_length) if burst_topic else None
         first = (start or datetime.now(UTC)).astimezone(UTC)
-        plan = FeedPlan(first, spacing_s=speed / rate, count=count, burst=burst, seed=seed)
+        plan = FeedPlan(
+            first, spacing_s=speed / rate, count=count, burst=burst, seed=seed, run_id=run_id
+        )
         items = checked(enumerate(synthetic_feed(plan), start=1))
         report = _publish_with_progress(settings, items, rate)
     else:

@@ -1,5 +1,6 @@
 """`finsent demo --no-browser --duration 180` on an embedded database, as a newcomer runs it: the
-scripted burst must fire an alert that the receiver verifies, and nothing may be left running."""
+scripted burst must fire its ticker's alert (and may fire the topic the model gives its
+headlines), nothing else may fire, the receiver verifies each one, and nothing is left running."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from model.scorer import Scorer
 from model.settings import ModelSettings
+from stream.synthetic import COMPANIES, TEMPLATES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,6 +35,15 @@ def data_dir() -> Iterator[Path]:
     os.chmod(folder, 0o755)  # noqa: S103 - the embedded server runs as postgres
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _burst_topic() -> str:
+    """The topic the shipped model gives the burst's headline (the demo's one negative
+    Earnings template about Northwind Foods)."""
+    co, symbol = next(c for c in COMPANIES if c[1] == "NWF")
+    headline = TEMPLATES["Earnings"][0].format(co=co, t=symbol, n=0)
+    (prediction,) = Scorer.from_settings(ModelSettings()).score_texts([headline])
+    return prediction.topic
 
 
 def _alive(pid: int) -> bool:
@@ -57,7 +69,13 @@ def test_demo_fires_the_scripted_alert_and_leaves_nothing_running(data_dir: Path
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert re.search(r"dashboard  http://127\.0\.0\.1:\d+ +\(ready \d+s after start\)", out), out
-    assert re.search(r"ALERT +firing: .*\(signature verified\)", out), out
+    alerts = re.findall(
+        r"ALERT +(\w+): Negative news spike on (\w+) (.+?): .*\(signature verified\)", out
+    )
+    assert ("firing", "ticker", "NWF") in alerts, out
+    burst_topic = _burst_topic()
+    others = [a for a in alerts if a[1:] not in {("ticker", "NWF"), ("topic", burst_topic)}]
+    assert others == [], out
     assert re.search(r"demo +stopped: [1-9]\d* alert events received", out), out
     for pid in map(int, re.findall(r"\(pid (\d+),", out)):
         assert not _alive(pid), f"pid {pid} outlived the demo"
