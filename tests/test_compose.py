@@ -22,8 +22,25 @@ def services() -> dict[str, Any]:
     return result
 
 
+# The commands that run until stopped; each must be a service, or a deployment lacks it.
+LONG_RUNNING = {"worker", "alerter", "dashboard"}
+
+
 def test_expected_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"kafka", "postgres", "migrate", "worker", "dashboard"}
+    assert set(services) == {"kafka", "postgres", "migrate", "worker", "alerter", "dashboard"}
+
+
+def test_every_long_running_command_has_a_service(services: dict[str, Any]) -> None:
+    assert LONG_RUNNING <= _registered_commands()
+    commands = {word for service in services.values() for word in service.get("command", [])}
+    assert LONG_RUNNING - commands == set()
+
+
+def test_alerter_runs_replicated_with_the_shared_environment(services: dict[str, Any]) -> None:
+    alerter = services["alerter"]
+    assert alerter["deploy"]["replicas"] >= 2
+    assert alerter["environment"]["FINSENT_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert alerter["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_dependencies_exist_and_wait_for_health(services: dict[str, Any]) -> None:
@@ -43,7 +60,7 @@ def test_long_running_services_have_health_checks(services: dict[str, Any]) -> N
 
 
 def test_finsent_services_share_the_environment(services: dict[str, Any]) -> None:
-    for name in ("migrate", "worker", "dashboard"):
+    for name in ("migrate", "worker", "alerter", "dashboard"):
         env = services[name]["environment"]
         assert env["FINSENT_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env["FINSENT_DATABASE_URL"].startswith("postgresql+psycopg://finsent:${")
@@ -54,7 +71,7 @@ def _registered_commands() -> set[str]:
     return set(getattr(group, "commands", {}))
 
 
-@pytest.mark.parametrize("service", ["migrate", "worker", "dashboard"])
+@pytest.mark.parametrize("service", ["migrate", "worker", "alerter", "dashboard"])
 def test_service_runs_a_real_command(services: dict[str, Any], service: str) -> None:
     assert _registered_commands() & set(services[service]["command"])
 
