@@ -6,6 +6,8 @@ min_volume 10, resolve after 2 windows below 1.5, cooldown 30 minutes (the old s
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,7 +29,8 @@ def fired_minutes(
     index = np.arange(windows)[:, None] - np.arange(1, BASELINE + 1)[None, :]
     past = np.where(index >= 0, share[np.clip(index, 0, None)], np.nan)
     enough_past = np.sum(~np.isnan(past), axis=1) >= MIN_BASELINE
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # windows with no past: NaN, not judged
         centre = np.nanmedian(past, axis=1)
         spread = 1.4826 * np.nanmedian(np.abs(past - centre[:, None]), axis=1)
         p = np.clip(centre, 0.01, 0.99)
