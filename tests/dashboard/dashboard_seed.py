@@ -118,8 +118,13 @@ def alerts(docs: list[Document]) -> list[Alert]:
             resolved_at=END - timedelta(minutes=50),
             window_start=END - timedelta(minutes=75),
             window_end=END - timedelta(minutes=70),
-            observed=0.6,
-            deviation=3.1,
+            # Judged on counts (the firing one above is from before, without `expected`).
+            observed=14,
+            expected=4.8,
+            baseline=0.2,
+            deviation=5.1,
+            explanation="14 of 24 items negative in the last 5 min; 4.8 expected from the "
+            "last 8 h (rate 0.20); z 5.1",
         ),
     ]
 

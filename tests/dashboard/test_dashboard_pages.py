@@ -84,7 +84,10 @@ def test_a_webhook_link_opens_its_alert_even_outside_the_range(dashboard_env: st
     assert at.title[0].value == "Alerts"
     assert at.selectbox(key="alert").value == 2
     assert any(c.value.startswith("2026-03-02 14:45 – ") for c in at.caption)
-    assert {m.label: m.value for m in at.metric}["negative share"] == "0.600"
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["observed"], metrics["expected"], metrics["z"]) == ("14", "4.8", "5.1")
+    why = " ".join(m.value for m in at.markdown)
+    assert "**Why it fired:** 14 of 24 items negative in the last 5 min; 4.8 expected" in why
 
 
 def test_pipeline_rate_rejects_and_model(dashboard_env: str) -> None:
