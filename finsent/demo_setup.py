@@ -23,7 +23,7 @@ DATABASE = "finsent"
 
 # One-minute windows judged every minute against the last half hour, so the scripted burst fires
 # as soon as its first minute closes. The shipped rules (monitor/alerting/default_rules.toml) use
-# five-minute windows and eight hours of history. The burst puts about 26r of r items/s on its
+# three-minute windows and eight hours of history. The burst puts about 26r of r items/s on its
 # ticker and topic, all negative, where a minute usually holds about 3.6r and 3r items with a
 # fifth of them negative: overwhelming evidence, so the budget can be strict enough that the
 # thirty series watched over a few minutes of noise never fire (a false alarm per 100,000

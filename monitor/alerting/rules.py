@@ -27,6 +27,7 @@ DEFAULT_RULES = "default_rules.toml"
 
 
 MINUTES_PER_DAY = 24 * 60
+TAIL_ALLOWANCE = 3.0  # measured false alarms / budget on the busiest benchmark series
 # Keys earlier versions had: say what replaces them rather than "extra inputs are not permitted".
 REMOVED = {
     "threshold": "set false_alarms_per_100_days instead; the threshold follows from it",
@@ -50,10 +51,10 @@ class Rule(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     scope: Literal["all", "topic", "ticker"]
     keys: tuple[str, ...] = Field(default=(), description="empty: every key of the scope")
-    window_minutes: int = Field(default=5, ge=1, le=1440)
+    window_minutes: int = Field(default=3, ge=1, le=1440)
     step_minutes: int = Field(default=1, ge=1, le=1440)
     metric: Metric = Metric.negative_share
-    baseline_windows: int = Field(default=48, ge=3, le=2000)
+    baseline_windows: int = Field(default=160, ge=3, le=2000)
     min_baseline_windows: int = Field(default=12, ge=2)
     false_alarms_per_100_days: float = Field(default=1.0, gt=0, le=10_000)
     min_delta: float = Field(default=0.0, ge=0)
@@ -108,12 +109,13 @@ class Rule(BaseModel):
     def threshold(self) -> float:
         """The z score a window must reach to fire.
 
-        Each evaluation of a quiet series may fire with probability alpha, and a series is
-        evaluated 1440 / step_minutes times a day, so alpha = budget / 100 / evaluations per day
-        keeps false alarms at or below the budget (neighbouring windows overlap, which only
-        lowers the rate; `bench/bench_detection.py` measures it)."""
+        A quiet series is judged 1440 / step_minutes times a day; if each judgement fired with
+        probability alpha, it would raise alpha x that many alarms a day. Real series have
+        heavier tails than the model (the tone drifts over the hour), and on
+        `bench/bench_detection.py` the busiest series fired TAIL_ALLOWANCE times what that
+        count predicts, so alpha is divided by it to keep the budget."""
         evaluations_per_day = MINUTES_PER_DAY / self.step_minutes
-        alpha = self.false_alarms_per_100_days / 100.0 / evaluations_per_day
+        alpha = self.false_alarms_per_100_days / 100.0 / evaluations_per_day / TAIL_ALLOWANCE
         return float(-special.ndtri(alpha))
 
 

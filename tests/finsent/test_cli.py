@@ -67,7 +67,7 @@ def test_db_upgrade_creates_database_then_downgrades_and_upgrades(postgres_serve
         up = run("db", "upgrade", env=env)
         assert up.returncode == 0, up.stderr
         assert "created the database" in up.stderr
-        assert "0003 (head)" in run("db", "current", env=env).stdout
+        assert "0004 (head)" in run("db", "current", env=env).stdout
         down = run("db", "downgrade", "base", env=env)
         assert down.returncode == 0, down.stderr
         again = run("db", "upgrade", env=env)

@@ -38,7 +38,7 @@ def test_toml_and_yaml_files(tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text(GOOD_YAML)
     (toml_rule,) = load_rules(tmp_path / "r.toml")
     (yaml_rule,) = load_rules(tmp_path / "r.yaml")
-    assert toml_rule.keys == ("Earnings",) and toml_rule.window_minutes == 5
+    assert toml_rule.keys == ("Earnings",) and toml_rule.window_minutes == 3
     assert yaml_rule.metric is Metric.mean_score and yaml_rule.window_minutes == 10
 
 
