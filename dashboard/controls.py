@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboard import data, transforms
-from monitor.queries import TimeRange
+from monitor.storage.queries import TimeRange
 
 RANGE_KEY = "range"
 ALERT_PARAM = "alert"  # `?alert=ID` opens one alert on the Alerts page

@@ -1,6 +1,6 @@
 """The dashboard's only door to the database: one cached engine, briefly cached queries.
 
-Every query goes through `monitor.queries` / `monitor.alert_queries` (bound parameters only).
+Every query goes through `monitor.storage`'s read API (bound parameters only).
 Arguments are plain values so Streamlit can hash them; results are frames or frozen rows.
 """
 
@@ -12,52 +12,40 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from pydantic import PostgresDsn
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from dashboard import transforms
 from dashboard.settings import DashboardSettings
-from monitor import alert_queries, queries
-from monitor.alert_queries import AlertRow
-from monitor.db import describe, error_summary, make_engine
-from monitor.exceptions import MonitorError
-from monitor.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
-from monitor.settings import MonitorSettings
+from monitor.storage import alert_queries, queries
+from monitor.storage.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
+from monitor.storage.reading import StoreUnreadable, read_engine, read_session
+from monitor.storage.records import AlertRecord
 
 # Shorter than the refresh interval, so each refresh reads fresh rows, yet reruns in between
 # (widget changes, several charts on a page) share one query.
 CACHE_TTL_S = 3.0
 
 
-class DashboardDataError(MonitorError):
-    """The dashboard cannot read its database; the message says why, without credentials."""
+DashboardDataError = StoreUnreadable  # what pages catch: the database cannot be read
 
 
+@st.cache_resource(show_spinner=False)
 def settings() -> DashboardSettings:
-    """Read from the environment on each run: cheap, and tests can point it elsewhere."""
+    """Read once per process (the tests clear Streamlit's caches to point it elsewhere)."""
     return DashboardSettings()
 
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    return make_engine(MonitorSettings(database_url=PostgresDsn(url), database_pool_size=2))
+    return read_engine(url)
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
     """A read session; driver errors become `DashboardDataError` with what to do about them."""
-    engine = _engine(settings().monitor_settings().sqlalchemy_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    except ProgrammingError as e:
-        raise DashboardDataError(
-            f"the database {describe(engine)} has no finsent schema: run `finsent db upgrade`"
-        ) from e
-    except OperationalError as e:
-        raise DashboardDataError(f"cannot read {describe(engine)}: {error_summary(e)}") from e
+    with read_session(_engine(settings().read_url)) as session:
+        yield session
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -118,18 +106,19 @@ def count_headlines(flt: HeadlineFilter) -> int:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def headlines_by_id(ids: tuple[str, ...]) -> pd.DataFrame:
     with _session() as session:
-        return transforms.headlines_frame(queries.headlines_by_id(session=session, ids=ids))
+        return transforms.headlines_frame(alert_queries.headlines_by_id(session=session, ids=ids))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def alerts(since: datetime | None, until: datetime | None, firing_only: bool) -> list[AlertRow]:
+def alerts(since: datetime | None, until: datetime | None, firing_only: bool) -> list[AlertRecord]:
     window = TimeRange(since, until) if since and until else None
     with _session() as session:
-        return alert_queries.alerts(session=session, time_range=window, firing_only=firing_only)
+        status = "firing" if firing_only else None
+        return alert_queries.alerts(session=session, time_range=window, status=status)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def alert(alert_id: int) -> list[AlertRow]:
+def alert(alert_id: int) -> list[AlertRecord]:
     """The one alert with this id, as a list (empty when there is none)."""
     with _session() as session:
         found = alert_queries.alert(session=session, alert_id=alert_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PostgresDsn
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from monitor.settings import DEFAULT_DATABASE_URL, MonitorSettings
+from monitor.storage.reading import DEFAULT_DATABASE_URL
 
 
 class DashboardSettings(BaseSettings):
@@ -23,7 +23,7 @@ class DashboardSettings(BaseSettings):
     dashboard_refresh_s: float = Field(default=5.0, ge=1.0, le=3600.0)
     dashboard_page_size: int = Field(default=50, ge=5, le=1000)
 
-    def monitor_settings(self) -> MonitorSettings:
-        """Connection settings for the URL the dashboard reads from."""
-        url = self.dashboard_database_url or self.database_url
-        return MonitorSettings(database_url=url, database_pool_size=2)
+    @property
+    def read_url(self) -> str:
+        """The URL the dashboard reads from."""
+        return str(self.dashboard_database_url or self.database_url)

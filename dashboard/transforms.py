@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import pandas as pd
 
-from monitor.alert_queries import AlertRow, DeliveryRow
-from monitor.queries import Headline, SeriesPoint, TimeRange
+from model.labels import SENTIMENTS, TOPICS
+from monitor.storage.queries import SeriesPoint, TimeRange
+from monitor.storage.records import AlertRecord, DeliveryRecord, Headline
 
-# The 20 topics of the Twitter Financial News taxonomy, in id order (DESIGN.md).
-TOPICS = (
-    "Analyst Update",
-    "Fed | Central Banks",
-    "Company | Product News",
-    "Treasuries | Corporate Debt",
-    "Dividend",
-    "Earnings",
-    "Energy | Oil",
-    "Financials",
-    "Currencies",
-    "General News | Opinion",
-    "Gold | Metals | Materials",
-    "IPO",
-    "Legal | Regulation",
-    "M&A | Investments",
-    "Macro",
-    "Markets",
-    "Politics",
-    "Personnel Change",
-    "Stock Commentary",
-    "Stock Movement",
-)
-SENTIMENTS = ("negative", "neutral", "positive")
+__all__ = ["SENTIMENTS", "TOPICS"]  # the one list of labels, as the pages and charts read it
+
 
 RANGES: dict[str, timedelta] = {
     "15 minutes": timedelta(minutes=15),
@@ -142,7 +119,7 @@ def headlines_frame(rows: Iterable[Headline]) -> pd.DataFrame:
     )
 
 
-def alerts_frame(rows: Iterable[AlertRow], now: datetime) -> pd.DataFrame:
+def alerts_frame(rows: Iterable[AlertRecord], now: datetime) -> pd.DataFrame:
     """Episodes for the timeline: a firing episode runs until `now` (in event time: the end of
     the range shown, so a backfilled history draws the same as live traffic)."""
     return pd.DataFrame(
@@ -176,7 +153,7 @@ def alerts_frame(rows: Iterable[AlertRow], now: datetime) -> pd.DataFrame:
     )
 
 
-def subject(row: AlertRow) -> str:
+def subject(row: AlertRecord) -> str:
     """What an alert is about, as a person reads it: `topic Earnings`, `$NWF`, `all news`."""
     if row.dimension == "ticker":
         return f"${row.key}"
@@ -185,38 +162,19 @@ def subject(row: AlertRow) -> str:
     return f"{row.dimension} {row.key}"
 
 
-def mask_endpoint(url: str) -> str:
-    """Scheme, host and port only: webhook paths and queries often carry tokens (Slack, Teams)."""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.hostname:
-        return "(hidden)"
-    port = f":{parts.port}" if parts.port else ""
-    hidden = "/…" if parts.path not in ("", "/") or parts.query else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{hidden}"
-
-
-def delivery_state(row: DeliveryRow) -> str:
-    """delivered, gave up, retrying (failed at least once) or pending."""
-    if row.delivered_at is not None:
-        return "delivered"
-    if row.gave_up_at is not None:
-        return "gave up"
-    return "retrying" if row.attempts > 0 else "pending"
-
-
-def deliveries_frame(rows: Iterable[DeliveryRow]) -> pd.DataFrame:
+def deliveries_frame(rows: Iterable[DeliveryRecord]) -> pd.DataFrame:
     """Each delivery's state, with the endpoint masked and the error cut to one line."""
     return pd.DataFrame(
         [
             {
                 "event": r.event,
-                "endpoint": mask_endpoint(r.endpoint),
-                "state": delivery_state(r),
+                "endpoint": r.shown_endpoint,
+                "state": r.state,
                 "attempts": r.attempts,
                 "last status": r.last_status,
                 "delivered": r.delivered_at,
                 "next attempt": None if r.delivered_at or r.gave_up_at else r.next_attempt_at,
-                "last error": clean_error(r.last_error),
+                "last error": r.shown_error,
             }
             for r in rows
         ],
@@ -231,19 +189,6 @@ def deliveries_frame(rows: Iterable[DeliveryRow]) -> pd.DataFrame:
             "last error",
         ],
     )
-
-
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
-_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
-
-
-def clean_error(error: str | None) -> str:
-    """The first line of a delivery error, URLs masked and secrets removed."""
-    if not error or not error.strip():
-        return ""
-    line = error.strip().splitlines()[0][:300]
-    line = _URL.sub(lambda m: mask_endpoint(m.group(0)), line)
-    return _SECRET.sub("whsec_***", line)
 
 
 def page_count(total: int, page_size: int) -> int:

@@ -16,27 +16,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert_settings import AlertSettings
 from monitor.alerting.evaluator import AlertEvent, Outbox, Timing, evaluate_rules
 from monitor.alerting.leader import LeaderLock
 from monitor.alerting.rules import Rule, load_rules
-from monitor.db import check_connection, make_engine, make_sessionmaker
-from monitor.delivery import (
-    Delivery,
-    DeliveryWorker,
-    Outcome,
-    OutcomeKind,
-    RetryPolicy,
-    Sender,
-    WebhookSender,
-)
-from monitor.settings import MonitorSettings
-from monitor.webhooks import render
+from monitor.alerting.settings import AlertSettings
+from monitor.delivery.http import WebhookSender
+from monitor.delivery.kafka import KafkaSender
+from monitor.delivery.outbox import RetryPolicy
+from monitor.delivery.worker import DeliveryWorker, Sender
+from monitor.storage.db import check_connection, error_summary, make_engine, make_sessionmaker
+from monitor.storage.settings import MonitorSettings
 from stream.kafka import ensure_topics, open_producer
 from stream.settings import StreamSettings
 
@@ -54,30 +46,6 @@ class AlerterSettings:
     monitor: MonitorSettings
     alerts: AlertSettings
     stream: StreamSettings | None
-
-
-class KafkaSender:
-    """Publishes alert events to the alerts topic, keyed by alert id, with the webhook id."""
-
-    def __init__(self, producer: AIOKafkaProducer, *, timeout_s: float) -> None:
-        self._producer = producer
-        self._timeout_s = timeout_s
-
-    async def __call__(self, delivery: Delivery) -> Outcome:
-        topic = delivery.endpoint.split(":", 1)[1]
-        sending = self._producer.send_and_wait(
-            topic,
-            value=render(delivery.payload).encode(),
-            key=str(delivery.alert_id).encode(),
-            headers=[("webhook-id", delivery.webhook_id.encode())],
-        )
-        try:
-            await asyncio.wait_for(sending, self._timeout_s)
-        except TimeoutError:
-            return Outcome(OutcomeKind.retry, error=f"Kafka: timed out after {self._timeout_s:g}s")
-        except KafkaError as e:
-            return Outcome(OutcomeKind.retry, error=f"Kafka: {type(e).__name__}: {e}")
-        return Outcome(OutcomeKind.delivered)
 
 
 def endpoints(settings: AlerterSettings) -> tuple[str, ...]:
@@ -153,7 +121,7 @@ async def _loop(
                 while await worker.deliver_due() and not stop.is_set():
                     pass
         except DBAPIError as e:
-            log.warning("database unavailable, retrying: %s", str(e.orig or e).splitlines()[0])
+            log.warning("database unavailable, retrying: %s", error_summary(e))
         await asyncio.to_thread(stop.wait, poll)
 
 

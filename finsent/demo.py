@@ -23,7 +23,7 @@ from finsent import demo_setup
 from finsent.postgres import server_answers
 from finsent.processes import Child
 from finsent.receiver import ReceivedAlert, WebhookReceiver
-from monitor.db import describe, make_engine
+from monitor.storage.db import describe, make_engine
 from stream.broker import EmbeddedBroker, free_port
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from sqlalchemy.engine import make_url
 
 from finsent.postgres import PrivateCluster
 from migrations import alembic_config
-from monitor.db import ensure_database
 from monitor.exceptions import DatabaseUnavailable
-from monitor.settings import MonitorSettings
+from monitor.storage.db import ensure_database
+from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
 
 DATABASE = "finsent"

@@ -9,9 +9,10 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 
-# user:password@ in URLs, and Standard Webhooks secrets, wherever they appear in a message.
+from monitor.storage.records import redact_secrets
+
+# user:password@ in URLs, wherever it appears in a message (webhook secrets: `redact_secrets`).
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]+):[^@\s]+@", re.IGNORECASE)
-_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 
 
 class LogFormat(StrEnum):
@@ -21,8 +22,7 @@ class LogFormat(StrEnum):
 
 def redact(text: str) -> str:
     """Mask passwords in URLs and webhook secrets."""
-    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
-    return _WEBHOOK_SECRET.sub("whsec_***", text)
+    return redact_secrets(_URL_PASSWORD.sub(r"\g<head>:***@", text))
 
 
 class _RedactingPlain(logging.Formatter):

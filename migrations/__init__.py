@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic.config import Config
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 
 HERE = Path(__file__).resolve().parent
 

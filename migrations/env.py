@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from monitor.models import Base
-from monitor.settings import MonitorSettings
+from monitor.storage.models import Base
+from monitor.storage.settings import MonitorSettings
 
 config = context.config
 url = config.attributes.get("database_url") or MonitorSettings().sqlalchemy_url

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from model.scorer import Prediction
-from monitor.ingest import Rejection, ScoredDocument
+from monitor.storage.ingest import Rejection, ScoredDocument
 from stream.schema import InvalidRecord, NewsItem, parse_news
 
 

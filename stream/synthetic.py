@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from model.labels import TOPICS
+
 COMPANIES = [
     ("Northwind Foods", "NWF"),
     ("Contoso Systems", "CTSO"),
@@ -22,109 +24,112 @@ COMPANIES = [
     ("Lucerne Media", "LCRN"),
 ]
 
-# topic -> (negative, neutral, positive) templates; {co} company, {t} ticker, {n} a number.
-TEMPLATES: dict[str, tuple[str, str, str]] = {
-    "Analyst Update": (
+# (negative, neutral, positive) templates per topic, in model.labels.TOPICS order;
+# {co} company, {t} ticker, {n} a number.
+_TEMPLATE_ROWS: tuple[tuple[str, str, str], ...] = (
+    (  # Analyst Update
         "Analysts cut {co} to sell, see {n}% downside ${t}",
         "Analyst keeps {co} at hold, target unchanged ${t}",
         "{co} upgraded to buy on strong demand outlook ${t}",
     ),
-    "Fed | Central Banks": (
+    (  # Fed | Central Banks
         "Fed signals more hikes as inflation refuses to cool",
         "Central bank minutes due Wednesday, officials split on timing",
         "Fed hints at rate cuts as inflation eases faster than expected",
     ),
-    "Company | Product News": (
+    (  # Company | Product News
         "{co} recalls {n},000 units over safety defect ${t}",
         "{co} to unveil new product line at annual event ${t}",
         "{co} launch draws record preorders ${t}",
     ),
-    "Treasuries | Corporate Debt": (
+    (  # Treasuries | Corporate Debt
         "{co} bonds slump as downgrade to junk looms ${t}",
         "{co} prices {n}-year notes in routine refinancing ${t}",
         "{co} debt rallies after balance-sheet repair ${t}",
     ),
-    "Dividend": (
+    (  # Dividend
         "{co} suspends dividend to preserve cash ${t}",
         "{co} declares regular quarterly dividend ${t}",
         "{co} raises dividend {n}% and expands buyback ${t}",
     ),
-    "Earnings": (
+    (  # Earnings
         "{co} misses estimates and cuts full-year guidance ${t}",
         "{co} to report quarterly results after the close ${t}",
         "{co} beats estimates, lifts outlook on strong sales ${t}",
     ),
-    "Energy | Oil": (
+    (  # Energy | Oil
         "Oil slides {n}% as demand fears deepen",
         "Oil steady ahead of producer group meeting",
         "Oil jumps {n}% as supply tightens",
     ),
-    "Financials": (
+    (  # Financials
         "{co} hit by loan losses, shares tumble ${t}",
         "{co} completes scheduled capital review ${t}",
         "{co} posts record trading revenue ${t}",
     ),
-    "Currencies": (
+    (  # Currencies
         "Dollar slumps to {n}-month low on growth worries",
         "Euro little changed ahead of inflation data",
         "Yen rallies strongly as traders price in policy shift",
     ),
-    "General News | Opinion": (
+    (  # General News | Opinion
         "Opinion: the warning signs in this market are piling up",
         "What to watch in markets this week",
         "Opinion: why the recovery has further to run",
     ),
-    "Gold | Metals | Materials": (
+    (  # Gold | Metals | Materials
         "Copper sinks as factory data disappoints",
         "Gold holds near {n} dollars an ounce",
         "Gold surges to record as buyers pile in",
     ),
-    "IPO": (
+    (  # IPO
         "{co} pulls planned IPO amid market turmoil ${t}",
         "{co} files paperwork for a listing ${t}",
         "{co} IPO prices above range, shares pop {n}% ${t}",
     ),
-    "Legal | Regulation": (
+    (  # Legal | Regulation
         "Regulators sue {co} over misleading disclosures ${t}",
         "{co} responds to routine regulatory inquiry ${t}",
         "{co} wins dismissal of lawsuit ${t}",
     ),
-    "M&A | Investments": (
+    (  # M&A | Investments
         "{co} deal collapses after regulators object ${t}",
         "{co} said to explore options for a unit ${t}",
         "{co} agrees to be acquired at a {n}% premium ${t}",
     ),
-    "Macro": (
+    (  # Macro
         "Economy shrinks unexpectedly as consumer spending falls",
         "Jobs report due Friday, economists expect modest gains",
         "Economy grows faster than forecast on strong hiring",
     ),
-    "Markets": (
+    (  # Markets
         "Stocks tumble as recession fears grip markets",
         "Stocks mixed in quiet trading ahead of holiday",
         "Stocks rally to record highs as earnings impress",
     ),
-    "Politics": (
+    (  # Politics
         "Budget standoff threatens shutdown, markets on edge",
         "Lawmakers return to debate spending bill",
         "Lawmakers strike deal, ending budget standoff",
     ),
-    "Personnel Change": (
+    (  # Personnel Change
         "{co} chief executive resigns amid accounting probe ${t}",
         "{co} names new finance chief ${t}",
         "{co} hires celebrated turnaround chief as CEO ${t}",
     ),
-    "Stock Commentary": (
+    (  # Stock Commentary
         "Why {co} stock could fall another {n}% ${t}",
         "Is {co} stock a hold here? ${t}",
         "Why {co} stock is a top pick for the year ${t}",
     ),
-    "Stock Movement": (
+    (  # Stock Movement
         "{co} shares plunge {n}% after profit warning ${t}",
         "{co} shares flat in early trading ${t}",
         "{co} shares soar {n}% to all-time high ${t}",
     ),
-}
+)
+TEMPLATES: dict[str, tuple[str, str, str]] = dict(zip(TOPICS, _TEMPLATE_ROWS, strict=True))
+
 SENTIMENT_WEIGHTS = (0.2, 0.55, 0.25)  # negative, neutral, positive in ordinary traffic
 
 

@@ -2,7 +2,7 @@
 
 Offsets are committed only after the batch's database transaction has committed and its
 `news.scored` and `news.dlq` records were acknowledged, so a crash replays the batch and the
-idempotent sink (monitor.ingest) stores and counts each item once.
+idempotent sink (monitor.storage.ingest) stores and counts each item once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import Engine
 
 from model.scorer import Document, Prediction
-from monitor.ingest import ScoredDocument
+from monitor.storage.ingest import ScoredDocument
 from stream import metrics
 from stream.batch import (
     PreparedBatch,

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from finsent.postgres import PrivateCluster, server_answers
 from migrations import alembic_config
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from stream.broker import EmbeddedBroker, free_port
 from stream.settings import StreamSettings
 

@@ -1,5 +1,5 @@
-"""The topic list is a contract (DESIGN.md) that layers which may not import each other each
-hold: the model's labels, the dashboard's heat map and filters, the synthetic feed's templates."""
+"""Contracts with one home (DESIGN.md): the labels live in `model.labels` and every layer reads
+them from there."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from model import labels
 from stream.synthetic import TEMPLATES
 
 
-def test_every_layer_holds_the_same_20_topics_in_order() -> None:
+def test_every_layer_reads_the_one_list_of_labels() -> None:
     assert len(labels.TOPICS) == 20
-    assert transforms.TOPICS == labels.TOPICS
+    assert transforms.TOPICS is labels.TOPICS and transforms.SENTIMENTS is labels.SENTIMENTS
     assert tuple(TEMPLATES) == labels.TOPICS
-
-
-def test_sentiment_names_agree() -> None:
-    assert tuple(transforms.SENTIMENTS) == tuple(labels.SENTIMENTS)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import charts, controls, data, transforms
-from monitor.alert_queries import AlertRow
+from monitor.storage.records import AlertRecord
 
 
 def main() -> None:
@@ -44,11 +44,11 @@ def main() -> None:
     live()
 
 
-def _label(row: AlertRow) -> str:
+def _label(row: AlertRecord) -> str:
     return f"#{row.id} {row.status} · {transforms.subject(row)} · {row.started_at:%m-%d %H:%M}"
 
 
-def _detail(row: AlertRow) -> None:
+def _detail(row: AlertRecord) -> None:
     if row.explanation:
         st.markdown(f"**Why it fired:** {row.explanation}")
     observed, baseline, deviation, volume = st.columns(4)

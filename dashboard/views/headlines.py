@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import controls, data, transforms
-from monitor.queries import HeadlineFilter
+from monitor.storage.queries import HeadlineFilter
 
 
 def main() -> None:

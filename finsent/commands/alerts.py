@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
@@ -13,23 +14,16 @@ import httpx
 import typer
 
 from finsent.alerter import AlerterSettings, run_alerter
-from monitor.alert_settings import AlertSettings
-from monitor.alert_store import get_alert, list_alerts
 from monitor.alerting.backtest import BacktestEpisode, backtest
 from monitor.alerting.rules import load_rules
-from monitor.db import check_connection, make_engine, make_sessionmaker
-from monitor.delivery import classify, endpoint_for_logs
-from monitor.settings import MonitorSettings
-from monitor.webhooks import (
-    AlertSnapshot,
-    alertmanager_body,
-    iso,
-    new_webhook_id,
-    reason,
-    render,
-    sample_alert,
-    signed_headers,
-)
+from monitor.alerting.settings import AlertSettings
+from monitor.delivery.http import WebhookSender
+from monitor.delivery.outbox import Delivery, Outcome, OutcomeKind
+from monitor.delivery.payload import alertmanager_body, iso, new_webhook_id, reason, sample_alert
+from monitor.storage import alert_queries
+from monitor.storage.db import check_connection, make_engine, make_sessionmaker
+from monitor.storage.records import AlertRecord, mask_endpoint
+from monitor.storage.settings import MonitorSettings
 from stream.settings import StreamSettings
 
 alerts_app = typer.Typer(help="Alerts: list, show, test a webhook, backtest rules.")
@@ -66,7 +60,7 @@ def list_(
     try:
         check_connection(engine)
         with make_sessionmaker(engine)() as session:
-            found = list_alerts(session=session, status=status, limit=limit)
+            found = alert_queries.alerts(session=session, status=status, limit=limit)
     finally:
         engine.dispose()
     if not found:
@@ -84,7 +78,8 @@ def show(
     try:
         check_connection(engine)
         with make_sessionmaker(engine)() as session:
-            alert, deliveries = get_alert(session=session, alert_id=alert_id)
+            alert = alert_queries.require_alert(session=session, alert_id=alert_id)
+            deliveries = alert_queries.deliveries(session=session, alert_id=alert_id)
     finally:
         engine.dispose()
     typer.echo(_one_line(alert))
@@ -92,12 +87,12 @@ def show(
     typer.echo(f"  why        {reason(alert)}")
     typer.echo("  headlines")
     for h in alert.headlines:
-        typer.echo(f"    [{h.p_negative:.2f}] {h.headline} ({h.source}, {h.document_id})")
+        typer.echo(f"    [{h.p_negative:.2f}] {h.headline} ({h.source}, {h.id})")
     typer.echo("  deliveries")
     for d in deliveries:
-        error = f" last: {d.last_error}" if d.last_error and d.state != "delivered" else ""
+        error = f" last: {d.shown_error}" if d.last_error and d.state != "delivered" else ""
         typer.echo(
-            f"    {d.event:<8} {endpoint_for_logs(d.endpoint):<40} {d.state:<9} "
+            f"    {d.event:<8} {d.shown_endpoint:<40} {d.state:<9} "
             f"attempts {d.attempts} id {d.webhook_id}{error}"
         )
 
@@ -109,27 +104,23 @@ def test(
     """Send a signed sample alert to ENDPOINT and report the answer."""
     settings = AlertSettings()
     secret = settings.signing_secret()
-    body = render(
-        alertmanager_body(
-            sample_alert(datetime.now(UTC)), external_url=settings.alerts_external_url
-        )
-    )
-    webhook_id = new_webhook_id()
-    headers = signed_headers(secret, webhook_id, body, datetime.now(UTC))
-    try:
-        response = httpx.post(
-            endpoint, content=body.encode(), headers=headers, timeout=settings.webhook_timeout_s
-        )
-    except httpx.HTTPError as e:
-        typer.echo(f"{endpoint_for_logs(endpoint)}: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(1) from e
-    outcome = classify(response.status_code)
-    typer.echo(
-        f"{endpoint_for_logs(endpoint)}: HTTP {response.status_code} ({outcome.kind}), "
-        f"webhook-id {webhook_id}"
-    )
-    if outcome.kind != "delivered":
+    now = datetime.now(UTC)
+    body = alertmanager_body(sample_alert(now), external_url=settings.alerts_external_url)
+    delivery = Delivery(0, 0, "firing", endpoint, new_webhook_id(), body, 0, now)
+    outcome = asyncio.run(_send(delivery, secret, settings.webhook_timeout_s))
+    where = mask_endpoint(endpoint)
+    if outcome.status is None:
+        typer.echo(f"{where}: {outcome.error}", err=True)
         raise typer.Exit(1)
+    typer.echo(f"{where}: HTTP {outcome.status} ({outcome.kind}), webhook-id {delivery.webhook_id}")
+    if outcome.kind is not OutcomeKind.delivered:
+        raise typer.Exit(1)
+
+
+async def _send(delivery: Delivery, secret: str, timeout_s: float) -> Outcome:
+    """Through the alerter's own sender, so the test is signed and judged as deliveries are."""
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        return await WebhookSender(client, secret, timeout_s=timeout_s)(delivery)
 
 
 class Format(StrEnum):
@@ -200,7 +191,7 @@ def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _one_line(alert: AlertSnapshot) -> str:
+def _one_line(alert: AlertRecord) -> str:
     resolved = f" resolved {_time(alert.resolved_at)}" if alert.resolved_at else ""
     return (
         f"#{alert.id} {alert.status:<8} {alert.rule}  {alert.dimension} {alert.key or '-'}  "

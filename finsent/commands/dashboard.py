@@ -10,8 +10,9 @@ import typer
 
 import dashboard
 from dashboard.settings import DashboardSettings
-from monitor.db import check_connection, describe, make_engine
 from monitor.exceptions import DatabaseUnavailable
+from monitor.storage.db import check_connection, describe
+from monitor.storage.reading import read_engine
 
 APP = Path(dashboard.__file__).resolve().parent / "app.py"
 
@@ -41,7 +42,7 @@ def streamlit_argv(address: str, port: int) -> list[str]:
 
 def _check_database(settings: DashboardSettings) -> None:
     """Fail in one line, naming the setting the dashboard actually reads, when it won't answer."""
-    engine = make_engine(settings.monitor_settings())
+    engine = read_engine(settings.read_url)
     try:
         check_connection(engine)
     except DatabaseUnavailable as e:

@@ -6,8 +6,8 @@ import typer
 from alembic import command
 
 from migrations import alembic_config
-from monitor.db import check_connection, describe, ensure_database, make_engine
-from monitor.settings import MonitorSettings
+from monitor.storage.db import check_connection, describe, ensure_database, make_engine
+from monitor.storage.settings import MonitorSettings
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 

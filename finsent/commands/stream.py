@@ -16,8 +16,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from model.scorer import Scorer
 from model.settings import ModelSettings
-from monitor.db import check_connection, describe, make_engine
-from monitor.settings import MonitorSettings
+from monitor.storage.db import check_connection, describe, make_engine
+from monitor.storage.settings import MonitorSettings
 from stream.metrics import serve_metrics
 from stream.producer import BadLine, ProduceReport, checked, publish, read_items
 from stream.settings import StreamSettings

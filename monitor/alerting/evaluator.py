@@ -34,8 +34,10 @@ from monitor.alerting.detector import (
 )
 from monitor.alerting.explain import explain
 from monitor.alerting.rules import Rule
-from monitor.models import Alert, AlertCursor, AlertDelivery
-from monitor.webhooks import AlertSnapshot, Headline, alertmanager_body, new_webhook_id
+from monitor.delivery.payload import alertmanager_body, new_webhook_id
+from monitor.storage.alert_queries import headlines_by_id
+from monitor.storage.models import Alert, AlertCursor, AlertDelivery
+from monitor.storage.records import AlertRecord, alert_record
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class AlertEvent:
     """One transition the evaluator recorded."""
 
     transition: Transition
-    alert: AlertSnapshot
+    alert: AlertRecord
 
 
 def evaluate_rules(
@@ -215,7 +217,7 @@ def _fire(*, session: Session, rule: Rule, key: str, evaluation: Evaluation) -> 
         deviation=evaluation.deviation,
         volume=evaluation.volume,
         explanation=explain(rule, evaluation),
-        document_ids=[h.document_id for h in headlines],
+        document_ids=[h.id for h in headlines],
         clear_windows=0,
         notified=True,
     )
@@ -240,7 +242,8 @@ def _emit(
     endpoints: Sequence[str],
 ) -> AlertEvent:
     """Record the event's deliveries, one per endpoint, in the evaluator's transaction."""
-    snapshot = snapshot_of(alert, series.headlines_by_id(session=session, ids=alert.document_ids))
+    drivers = headlines_by_id(session=session, ids=alert.document_ids)
+    snapshot = alert_record(alert, tuple(drivers))
     body = alertmanager_body(snapshot, external_url=outbox.external_url)
     for endpoint in endpoints:
         session.add(
@@ -254,26 +257,3 @@ def _emit(
         )
     session.flush()
     return AlertEvent(transition, snapshot)
-
-
-def snapshot_of(alert: Alert, headlines: Sequence[Headline]) -> AlertSnapshot:
-    """The boundary value for one alert row."""
-    return AlertSnapshot(
-        id=alert.id,
-        rule=alert.rule,
-        dimension=alert.dimension,
-        key=alert.key,
-        status=alert.status,
-        metric=alert.metric,
-        started_at=alert.started_at,
-        resolved_at=alert.resolved_at,
-        window_start=alert.window_start,
-        window_end=alert.window_end,
-        observed=alert.observed,
-        baseline=alert.baseline,
-        deviation=alert.deviation,
-        volume=alert.volume,
-        expected=alert.expected,
-        explanation=alert.explanation,
-        headlines=tuple(headlines),
-    )

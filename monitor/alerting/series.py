@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -11,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from monitor.alerting.detector import MinuteCounts
 from monitor.alerting.rules import Rule
-from monitor.models import Document, SentimentMinute
-from monitor.webhooks import Headline
+from monitor.storage.models import Document, SentimentMinute
+from monitor.storage.records import Headline, headline_of
 
 
 def watermark(*, session: Session, lateness: timedelta) -> datetime | None:
@@ -72,18 +71,4 @@ def driving_headlines(
     elif dimension == "ticker":
         query = query.where(Document.tickers.contains([key]))
     query = query.order_by(Document.p_negative.desc(), Document.id).limit(limit)
-    return [_headline(d) for d in session.scalars(query)]
-
-
-def headlines_by_id(*, session: Session, ids: Sequence[str]) -> list[Headline]:
-    """The documents with these ids, in the order given."""
-    if not ids:
-        return []
-    found = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
-    return [_headline(found[i]) for i in ids if i in found]
-
-
-def _headline(document: Document) -> Headline:
-    return Headline(
-        document.id, document.headline, document.source, document.published_at, document.p_negative
-    )
+    return [headline_of(d) for d in session.scalars(query)]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import streamlit as st
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import seed
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor.db import make_engine, make_sessionmaker
-from monitor.models import Alert, AlertDelivery, Document, RejectedRecord, SentimentMinute
-from monitor.settings import MonitorSettings
+from monitor.storage.db import make_engine, make_sessionmaker
+from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord, SentimentMinute
+from monitor.storage.settings import MonitorSettings
 
 END = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the newest minute is 14:59
 MINUTES = 90

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
 from tests.dashboard.dashboard_seed import END, add_minute
 

@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import SECRET_ENDPOINT
 
 pytestmark = pytest.mark.integration
@@ -129,6 +129,7 @@ def test_database_without_schema_is_one_error_line_not_a_traceback(
     settings = make_database(migrate=False)
     monkeypatch.setenv("FINSENT_DATABASE_URL", settings.sqlalchemy_url)
     st.cache_data.clear()
+    st.cache_resource.clear()  # the settings and the engine are read once per process
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     assert not at.exception

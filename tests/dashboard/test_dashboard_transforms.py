@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from dashboard import charts, transforms
-from monitor.alert_queries import AlertRow, DeliveryRow
-from monitor.queries import SeriesPoint, TimeRange
+from monitor.storage.queries import SeriesPoint, TimeRange
+from monitor.storage.records import AlertRecord, DeliveryRecord
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -59,68 +59,32 @@ def test_bucket_keeps_charts_small(span: timedelta, bucket: timedelta) -> None:
     assert transforms.bucket_for(span) == bucket
 
 
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("https://hooks.slack.com/services/T0/B0/secret", "https://hooks.slack.com/…"),
-        ("http://user:pw@127.0.0.1:8080/hook?token=x", "http://127.0.0.1:8080/…"),
-        ("https://example.com", "https://example.com"),
-        ("not a url", "(hidden)"),
-    ],
-)
-def test_mask_endpoint_keeps_only_scheme_host_port(url: str, shown: str) -> None:
-    assert transforms.mask_endpoint(url) == shown
-
-
-def test_clean_error_is_one_line_without_urls_or_secrets() -> None:
-    error = "POST https://h.example/t/XYZ failed: whsec_abc123== rejected\ntraceback..."
-    assert transforms.clean_error(error) == "POST https://h.example/… failed: whsec_*** rejected"
-    assert transforms.clean_error(None) == ""
-
-
-def _delivery(**values: object) -> DeliveryRow:
-    base: dict[str, object] = {
-        "id": 1,
-        "alert_id": 1,
-        "event": "firing",
-        "endpoint": "https://h.example/x",
-        "attempts": 0,
-        "next_attempt_at": T0,
-        "delivered_at": None,
-        "gave_up_at": None,
-        "last_status": None,
-        "last_error": None,
-    }
-    return DeliveryRow(**{**base, **values})  # type: ignore[arg-type]
-
-
-def test_delivery_state() -> None:
-    assert transforms.delivery_state(_delivery()) == "pending"
-    assert transforms.delivery_state(_delivery(attempts=2)) == "retrying"
-    assert transforms.delivery_state(_delivery(attempts=9, gave_up_at=T0)) == "gave up"
-    assert transforms.delivery_state(_delivery(attempts=1, delivered_at=T0)) == "delivered"
-    frame = transforms.deliveries_frame([_delivery(attempts=1, delivered_at=T0)])
+def test_deliveries_frame_shows_state_and_masked_endpoint() -> None:
+    delivered = DeliveryRecord(
+        1, 1, "firing", "https://h.example/x", "msg_1", 1, T0, T0, None, 200, None
+    )
+    frame = transforms.deliveries_frame([delivered])
     assert frame["endpoint"].tolist() == ["https://h.example/…"]
+    assert frame["state"].tolist() == ["delivered"]
     assert frame["next attempt"].tolist() == [None]
 
 
-def _alert(dimension: str, key: str, resolved: datetime | None) -> AlertRow:
-    return AlertRow(
+def _alert(dimension: str, key: str, resolved: datetime | None) -> AlertRecord:
+    return AlertRecord(
         1,
         "r",
         dimension,
         key,
         "resolved" if resolved else "firing",
+        "negative_share",
         T0,
         resolved,
         T0,
         T0,
-        "negative_share",
         0.7,
         0.2,
         4.0,
         20,
-        (),
     )
 
 

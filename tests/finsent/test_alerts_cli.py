@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from finsent.cli import app
 from monitor.alerting.evaluator import Outbox, Timing, evaluate_rules
 from monitor.alerting.rules import load_rules
-from monitor.db import make_engine, make_sessionmaker
-from monitor.settings import MonitorSettings
+from monitor.storage.db import make_engine, make_sessionmaker
+from monitor.storage.settings import MonitorSettings
 from tests.monitor.alerting.test_evaluator import RULES, SECRET, T0, seed
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from stream.kafka import ensure_topics, open_producer
 from stream.settings import StreamSettings
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 from stream.settings import StreamSettings
 from tests.stream.conftest import headline_items, read_topic, scalar, send_values, wait_for_count
 

@@ -25,13 +25,13 @@ from sqlalchemy.pool import NullPool
 from standardwebhooks import Webhook
 
 from finsent.alerter import AlerterSettings, run_alerter
-from monitor.alert_settings import AlertSettings
 from monitor.alerting.backtest import backtest
 from monitor.alerting.evaluator import Outbox, Timing, evaluate_rules
 from monitor.alerting.rules import load_rules
 from monitor.alerting.series import watermark
-from monitor.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
-from monitor.settings import MonitorSettings
+from monitor.alerting.settings import AlertSettings
+from monitor.storage.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
+from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
 from stream.kafka import open_consumer
 from stream.settings import StreamSettings

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 
 from migrations import alembic_config
-from monitor.models import Base
-from monitor.settings import MonitorSettings
+from monitor.storage.models import Base
+from monitor.storage.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration
 

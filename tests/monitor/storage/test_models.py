@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from monitor.db import make_engine, make_sessionmaker
-from monitor.models import Alert, Document
-from monitor.settings import MonitorSettings
+from monitor.storage.db import make_engine, make_sessionmaker
+from monitor.storage.models import Alert, Document
+from monitor.storage.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Webhook bodies (Prometheus Alertmanager webhook format, version 4) and Standard Webhooks signing.
+"""Webhook bodies in the Prometheus Alertmanager webhook format (version 4).
 
 The body carries one alert; finsent's details (observed value, baseline, deviation, volume, window,
 the driving headlines and their document ids) are string annotations, as Alertmanager does it, so
@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from standardwebhooks import Webhook
+from monitor.storage.records import AlertRecord, Headline
 
 # Alertmanager's "zero" endsAt for an alert that is still firing.
 NOT_ENDED = "0001-01-01T00:00:00Z"
@@ -26,40 +25,6 @@ METRIC_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Headline:
-    """One document that drove an alert."""
-
-    document_id: str
-    headline: str
-    source: str
-    published_at: datetime
-    p_negative: float
-
-
-@dataclass(frozen=True, slots=True)
-class AlertSnapshot:
-    """An alert episode as receivers, the CLI and Kafka see it."""
-
-    id: int
-    rule: str
-    dimension: str
-    key: str
-    status: str
-    metric: str
-    started_at: datetime
-    resolved_at: datetime | None
-    window_start: datetime
-    window_end: datetime
-    observed: float
-    baseline: float
-    deviation: float
-    volume: int
-    expected: float | None = None  # None on alerts recorded before counts were judged
-    explanation: str | None = None
-    headlines: tuple[Headline, ...] = ()
-
-
 def new_webhook_id() -> str:
     """A unique message id; it stays the same on every retry of one delivery."""
     return f"msg_{uuid.uuid4().hex}"
@@ -69,7 +34,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def labels_of(alert: AlertSnapshot) -> dict[str, str]:
+def labels_of(alert: AlertRecord) -> dict[str, str]:
     labels = {
         "alertname": alert.rule,
         "dimension": alert.dimension,
@@ -88,7 +53,7 @@ def fingerprint(labels: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def annotations_of(alert: AlertSnapshot) -> dict[str, str]:
+def annotations_of(alert: AlertRecord) -> dict[str, str]:
     subject = alert.dimension if not alert.key else f"{alert.dimension} {alert.key}"
     window = f"{iso(alert.window_start)} to {iso(alert.window_end)}"
     annotations = {
@@ -102,14 +67,14 @@ def annotations_of(alert: AlertSnapshot) -> dict[str, str]:
         "window_start": iso(alert.window_start),
         "window_end": iso(alert.window_end),
         "headlines": "\n".join(f"{h.headline} ({h.source})" for h in alert.headlines),
-        "document_ids": ",".join(h.document_id for h in alert.headlines),
+        "document_ids": ",".join(h.id for h in alert.headlines),
     }
     if alert.expected is not None:
         annotations["expected"] = f"{alert.expected:.6g}"
     return annotations
 
 
-def reason(alert: AlertSnapshot) -> str:
+def reason(alert: AlertRecord) -> str:
     """Why it fired, in words; alerts from before the stored explanation get the old wording."""
     if alert.explanation:
         return alert.explanation
@@ -120,7 +85,7 @@ def reason(alert: AlertSnapshot) -> str:
     )
 
 
-def alertmanager_body(alert: AlertSnapshot, *, external_url: str) -> dict[str, Any]:
+def alertmanager_body(alert: AlertRecord, *, external_url: str) -> dict[str, Any]:
     """The Alertmanager v4 webhook body for one alert event (firing or resolved)."""
     labels = labels_of(alert)
     annotations = annotations_of(alert)
@@ -155,20 +120,9 @@ def render(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def signed_headers(secret: str, webhook_id: str, body: str, at: datetime) -> dict[str, str]:
-    """Standard Webhooks headers; the signature covers `id.timestamp.body`."""
-    signature = Webhook(secret).sign(webhook_id, at, body)
-    return {
-        "content-type": "application/json",
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": signature,
-    }
-
-
-def sample_alert(now: datetime) -> AlertSnapshot:
+def sample_alert(now: datetime) -> AlertRecord:
     """A clearly labelled sample alert for `finsent alerts test`."""
-    return AlertSnapshot(
+    return AlertRecord(
         id=0,
         rule="finsent-test",
         dimension="topic",
@@ -186,5 +140,18 @@ def sample_alert(now: datetime) -> AlertSnapshot:
         expected=21.6,
         explanation="86 of 120 items negative in the last 5 min; 21.6 expected from the last "
         "8 h (rate 0.18); z 9.5",
-        headlines=(Headline("test", "This is a test event from finsent", "finsent", now, 1.0),),
+        headlines=(
+            Headline(
+                id="test",
+                published_at=now,
+                source="finsent",
+                headline="This is a test event from finsent",
+                tickers=(),
+                topic="Earnings",
+                sentiment="negative",
+                score=-1.0,
+                p_negative=1.0,
+                url=None,
+            ),
+        ),
     )

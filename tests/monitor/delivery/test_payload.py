@@ -12,16 +12,16 @@ import pytest
 from pydantic import ValidationError
 from standardwebhooks import Webhook
 
-from monitor.alert_settings import AlertSettings
-from monitor.exceptions import WebhookConfigInvalid
-from monitor.webhooks import (
+from monitor.alerting.settings import AlertSettings
+from monitor.delivery.payload import (
     NOT_ENDED,
     alertmanager_body,
     new_webhook_id,
     render,
     sample_alert,
-    signed_headers,
 )
+from monitor.delivery.signing import signed_headers
+from monitor.exceptions import WebhookConfigInvalid
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

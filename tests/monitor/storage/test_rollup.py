@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.rollup import Counted, minute_of, rollup
+from monitor.storage.rollup import Counted, minute_of, rollup
 
 T0 = datetime(2026, 2, 3, 10, 15, 30, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from monitor import alert_queries, queries
-from monitor.db import make_engine
-from monitor.queries import HeadlineFilter, TimeRange
-from monitor.settings import MonitorSettings
+from monitor.storage import alert_queries, queries
+from monitor.storage.db import make_engine
+from monitor.storage.queries import HeadlineFilter, TimeRange
+from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import END, MINUTES, add_minute, seed
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,7 @@ def test_text_search_is_a_literal_substring(session: Session) -> None:
 
 
 def test_alerts_deliveries_and_driving_headlines(session: Session) -> None:
-    firing = alert_queries.alerts(session=session, firing_only=True)
+    firing = alert_queries.alerts(session=session, status="firing")
     assert [(a.dimension, a.key) for a in firing] == [("topic", "Earnings")]
     recent = alert_queries.alerts(
         session=session, time_range=TimeRange(END - timedelta(minutes=30), END)
@@ -88,7 +88,7 @@ def test_alerts_deliveries_and_driving_headlines(session: Session) -> None:
     assert len(alert_queries.alerts(session=session, time_range=ALL_TIME)) == 2
     deliveries = alert_queries.deliveries(session=session, alert_id=firing[0].id)
     assert [d.attempts for d in deliveries] == [1, 3]
-    drivers = queries.headlines_by_id(session=session, ids=firing[0].document_ids)
+    drivers = alert_queries.headlines_by_id(session=session, ids=firing[0].document_ids)
     assert len(drivers) == 8 and all(h.sentiment == "negative" for h in drivers)
     assert alert_queries.alert(session=session, alert_id=10_000) is None
 

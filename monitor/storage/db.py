@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from monitor.exceptions import DatabaseUnavailable
-from monitor.settings import MonitorSettings
+from monitor.storage.settings import MonitorSettings
 
 
 def make_engine(settings: MonitorSettings) -> Engine:

@@ -7,14 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.delivery import (
-    OutcomeKind,
-    RetryPolicy,
-    backoff_delay,
-    classify,
-    endpoint_for_logs,
-    retry_after_seconds,
-)
+from monitor.delivery.http import classify, retry_after_seconds
+from monitor.delivery.outbox import OutcomeKind, RetryPolicy, backoff_delay
+from monitor.storage.records import mask_endpoint
 
 
 @pytest.mark.parametrize(
@@ -56,4 +51,4 @@ def test_retry_after() -> None:
 
 def test_endpoints_in_logs_hide_their_path() -> None:
     url = "https://hooks.slack.com/services/T000/B000/secret-token"
-    assert endpoint_for_logs(url) == "https://hooks.slack.com/…"
+    assert mask_endpoint(url) == "https://hooks.slack.com/…"

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, Engine
 
-from monitor.rollup import Counted, MinuteDelta, rollup
+from monitor.storage.rollup import Counted, MinuteDelta, rollup
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,7 @@ def _columns(rows: Sequence[MinuteDelta] | Sequence[Rejection]) -> list[list[obj
 def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
     driver = connection.connection.driver_connection
     if not isinstance(driver, psycopg.Connection):
-        raise TypeError("monitor.ingest needs the psycopg 3 driver (postgresql+psycopg://)")
+        raise TypeError("monitor.storage.ingest needs the psycopg 3 driver (postgresql+psycopg://)")
     return driver
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
-from monitor.models import Document, RejectedRecord, SentimentMinute
+from monitor.storage.models import Document, RejectedRecord, SentimentMinute
+from monitor.storage.records import Headline, headline_of
 
 # date_bin needs an origin; any fixed instant aligned to the minute works.
 _ORIGIN = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
@@ -47,19 +48,6 @@ class SeriesPoint:
 class KeyVolume:
     key: str
     volume: int
-
-
-@dataclass(frozen=True, slots=True)
-class Headline:
-    id: str
-    published_at: datetime
-    source: str
-    headline: str
-    tickers: tuple[str, ...]
-    topic: str
-    sentiment: str
-    score: float
-    url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,20 +136,6 @@ def top_keys(
     return [KeyVolume(key, int(n)) for key, n in session.execute(stmt)]
 
 
-def _headline(doc: Document) -> Headline:
-    return Headline(
-        id=doc.id,
-        published_at=doc.published_at,
-        source=doc.source,
-        headline=doc.headline,
-        tickers=tuple(doc.tickers or ()),
-        topic=doc.topic,
-        sentiment=doc.sentiment,
-        score=doc.score,
-        url=doc.url,
-    )
-
-
 def _filtered(stmt: Select[Any], flt: HeadlineFilter) -> Select[Any]:
     stmt = stmt.where(Document.published_at >= flt.time_range.since)
     stmt = stmt.where(Document.published_at < flt.time_range.until)
@@ -182,20 +156,12 @@ def headlines(
     """Items matching `flt`, newest first, one page of `limit` from `offset`."""
     stmt = _filtered(select(Document), flt)
     stmt = stmt.order_by(Document.published_at.desc(), Document.id).limit(limit).offset(offset)
-    return [_headline(doc) for doc in session.scalars(stmt)]
+    return [headline_of(doc) for doc in session.scalars(stmt)]
 
 
 def count_headlines(*, session: Session, flt: HeadlineFilter) -> int:
     """How many items match `flt` (for paging)."""
     return int(session.scalar(_filtered(select(func.count()).select_from(Document), flt)) or 0)
-
-
-def headlines_by_id(*, session: Session, ids: tuple[str, ...]) -> list[Headline]:
-    """The items with these ids (those that exist), newest first."""
-    if not ids:
-        return []
-    stmt = select(Document).where(Document.id.in_(ids)).order_by(Document.published_at.desc())
-    return [_headline(doc) for doc in session.scalars(stmt)]
 
 
 def ingest_series(*, session: Session, time_range: TimeRange, bucket: timedelta) -> list[KeyVolume]:
