@@ -33,8 +33,8 @@ from bench.fixed_scorer import FixedScorer  # noqa: E402
 from migrations import alembic_config  # noqa: E402
 from model.scorer import Document, Scorer  # noqa: E402
 from model.settings import ModelSettings  # noqa: E402
-from monitor.db import make_engine  # noqa: E402
-from monitor.settings import MonitorSettings  # noqa: E402
+from monitor.storage.db import make_engine  # noqa: E402
+from monitor.storage.settings import MonitorSettings  # noqa: E402
 from stream.broker import EmbeddedBroker  # noqa: E402
 from stream.kafka import ensure_topics, open_producer  # noqa: E402
 from stream.settings import StreamSettings  # noqa: E402

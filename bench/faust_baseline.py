@@ -13,8 +13,8 @@ import faust
 
 from bench.bench_worker import fresh_database, fresh_topics, items, produce
 from model.scorer import Document, Scorer
-from monitor.db import make_engine
-from monitor.ingest import write_batch
+from monitor.storage.db import make_engine
+from monitor.storage.ingest import write_batch
 from stream.batch import Accepted, RawRecord, to_document
 from stream.broker import EmbeddedBroker
 from stream.schema import parse_news

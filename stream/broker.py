@@ -9,11 +9,13 @@ import logging
 import socket
 import subprocess
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from stream.exceptions import BrokerUnavailable
 
@@ -44,17 +46,35 @@ def free_port() -> int:
 
 def wait_for_port(host: str, port: int, *, timeout_s: float) -> None:
     """Block until `host:port` accepts a TCP connection, or raise `BrokerUnavailable`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError as e:
-            if time.monotonic() > deadline:
-                raise BrokerUnavailable(
-                    f"nothing accepts connections on {host}:{port} after {timeout_s:.0f}s"
-                ) from e
-            time.sleep(0.05)
+    try:
+        _until_connected(host, port, timeout_s=timeout_s)
+    except OSError as e:
+        raise BrokerUnavailable(
+            f"nothing accepts connections on {host}:{port} after {timeout_s:.0f}s"
+        ) from e
+
+
+def _until_connected(
+    host: str, port: int, *, timeout_s: float, check: Callable[[], None] | None = None
+) -> None:
+    """Try a TCP connection every 50 ms until one succeeds; after `timeout_s`, the last `OSError`.
+
+    `check` runs before each try; what it raises (other than `OSError`) ends the wait at once.
+    """
+
+    def connect() -> None:
+        if check is not None:
+            check()
+        with socket.create_connection((host, port), timeout=0.5):
+            pass
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(OSError),
+        wait=wait_fixed(0.05),
+        stop=stop_after_delay(timeout_s),
+        reraise=True,
+    )
+    retrying(connect)
 
 
 @dataclass
@@ -102,20 +122,21 @@ class EmbeddedBroker:
         return self
 
     def _wait_ready(self) -> None:
-        assert self._process is not None  # noqa: S101 - start() sets it
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+        process = self._process
+        assert process is not None  # noqa: S101 - start() sets it
+
+        def running() -> None:
+            if process.poll() is not None:
                 raise BrokerUnavailable(
-                    f"the embedded broker exited with {self._process.returncode}: "
-                    f"{self._stderr_tail()}"
+                    f"the embedded broker exited with {process.returncode}: {self._stderr_tail()}"
                 )
-            try:
-                wait_for_port(LOOPBACK, self.port, timeout_s=0.2)
-                return
-            except BrokerUnavailable:
-                continue
-        raise BrokerUnavailable(f"the embedded broker did not listen on {self.bootstrap} in time")
+
+        try:
+            _until_connected(LOOPBACK, self.port, timeout_s=self.start_timeout_s, check=running)
+        except OSError as e:
+            raise BrokerUnavailable(
+                f"the embedded broker did not listen on {self.bootstrap} in time"
+            ) from e
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Terminate the broker, then kill it if it does not go; safe to call twice."""
