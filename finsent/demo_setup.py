@@ -28,24 +28,10 @@ DATABASE = "finsent"
 # fifth of them negative: overwhelming evidence, so the budget can be strict enough that the
 # thirty series watched over a few minutes of noise never fire (a false alarm per 100,000
 # series-days), and a negative share up by 0.3 is asked for besides.
-DEMO_RULES = """\
-# Written by `finsent demo` on each run; for real use copy monitor/alerting/default_rules.toml.
+DEMO_RULE = """
 [[rules]]
-name = "topic-negative-share"
-scope = "topic"
-window_minutes = 1
-baseline_windows = 30
-min_baseline_windows = 5
-false_alarms_per_100_days = 0.001
-min_delta = 0.3
-min_volume = {min_volume}
-cooldown_minutes = 10
-resolve_threshold = 1.5
-resolve_windows = 2
-
-[[rules]]
-name = "ticker-negative-share"
-scope = "ticker"
+name = "{scope}-negative-share"
+scope = "{scope}"
 window_minutes = 1
 baseline_windows = 30
 min_baseline_windows = 5
@@ -56,6 +42,10 @@ cooldown_minutes = 10
 resolve_threshold = 1.5
 resolve_windows = 2
 """
+DEMO_RULES_HEADER = (
+    "# Written by `finsent demo` on each run; for real use copy "
+    "monitor/alerting/default_rules.toml.\n"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +104,9 @@ def write_rules(data_dir: Path, rate: float) -> Path:
     """The demo's rules for a feed of `rate` items per second, in `data_dir/demo-rules.toml`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "demo-rules.toml"
-    path.write_text(DEMO_RULES.format(min_volume=max(10, round(10 * rate))), encoding="utf-8")
+    min_volume = max(10, round(10 * rate))
+    rules = (DEMO_RULE.format(scope=scope, min_volume=min_volume) for scope in ("topic", "ticker"))
+    path.write_text(DEMO_RULES_HEADER + "".join(rules), encoding="utf-8")
     return path
 
 

@@ -7,9 +7,16 @@ import re
 import unicodedata
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-# A cashtag: `$` then 1-6 letters, optionally a share-class suffix (`$BRK.B`).
-_CASHTAG = re.compile(r"\$([A-Za-z]{1,6}(?:\.[A-Za-z]{1,2})?)(?![A-Za-z])")
+# The one cashtag rule: `$` then a letter and up to 5 letters or digits, optionally a share class
+# (`$BRK.B`, `$RDS-A`); a leading digit (`$100`) is money, not a ticker. The worker tags tickers
+# with it and the encoder sees each cashtag written one way.
+_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z]{1,2})?)\b")
 _SPACE = re.compile(r"\s+")
+
+
+def extract_cashtags(text: str) -> list[str]:
+    """Cashtags in `text` as tickers (`$aapl` -> `AAPL`), in order of appearance, once each."""
+    return list(dict.fromkeys(m.upper() for m in _CASHTAG.findall(text)))
 
 
 def normalize_text(text: str) -> str:

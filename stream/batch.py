@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from datetime import UTC, datetime
 from model.scorer import Prediction
 from monitor.storage.ingest import Rejection, ScoredDocument
 from stream.schema import InvalidRecord, NewsItem, parse_news
+from stream.scored import document_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +63,9 @@ def prepare(records: Sequence[RawRecord]) -> PreparedBatch:
 
 
 def to_document(accepted: Accepted, prediction: Prediction, model: str) -> ScoredDocument:
-    item = accepted.item
-    return ScoredDocument(
-        id=item.id,
-        published_at=item.published_at,
-        source=item.source,
-        headline=item.title,
-        body=item.body,
-        url=item.url,
-        lang=item.lang,
-        tickers=list(item.tickers),
-        topic_id=prediction.topic_id,
-        topic=prediction.topic,
-        topic_confidence=prediction.topic_confidence,
-        sentiment=prediction.sentiment,
-        p_negative=prediction.p_negative,
-        p_neutral=prediction.p_neutral,
-        p_positive=prediction.p_positive,
-        score=prediction.score,
-        model=model,
-        kafka_partition=accepted.record.partition,
-        kafka_offset=accepted.record.offset,
+    record = accepted.record
+    return document_of(
+        accepted.item, prediction, model, partition=record.partition, offset=record.offset
     )
 
 
@@ -98,29 +80,6 @@ def to_rejection(rejected: Rejected, received_at: datetime) -> Rejection:
         detail=rejected.error.detail[:500],
         size_bytes=len(record.value or b""),
     )
-
-
-def scored_message(doc: ScoredDocument) -> bytes:
-    """The `news.scored` value (DESIGN.md's output fields)."""
-    return json.dumps(
-        {
-            "id": doc.id,
-            "published_at": doc.published_at.isoformat(),
-            "source": doc.source,
-            "headline": doc.headline,
-            "tickers": doc.tickers,
-            "topic": doc.topic,
-            "topic_id": doc.topic_id,
-            "topic_confidence": round(doc.topic_confidence, 6),
-            "sentiment": doc.sentiment,
-            "p_negative": round(doc.p_negative, 6),
-            "p_neutral": round(doc.p_neutral, 6),
-            "p_positive": round(doc.p_positive, 6),
-            "score": round(doc.score, 6),
-            "model": doc.model,
-        },
-        ensure_ascii=False,
-    ).encode()
 
 
 def dlq_headers(rejected: Rejected) -> list[tuple[str, bytes]]:

@@ -7,3 +7,7 @@ class StreamError(Exception):
 
 class BrokerUnavailable(StreamError):
     """The Kafka bootstrap server could not be reached, or the embedded broker did not start."""
+
+
+class InputUnreadable(StreamError):
+    """A news-item file cannot be opened; the message names it and says why."""

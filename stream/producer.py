@@ -1,84 +1,26 @@
-"""`finsent produce`: read news items from JSONL or CSV (or generate them) and publish them."""
+"""`finsent produce`: publish news items (read by `stream.reader`, or generated) to `news.raw`."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 from stream.kafka import ensure_topics, open_producer
-from stream.schema import InvalidRecord, item_from_mapping
+from stream.reader import BadLine
 from stream.settings import StreamSettings
 
 log = logging.getLogger(__name__)
-
-_TICKER_SPLIT = re.compile(r"[\s,;|]+")
-
-
-@dataclass(frozen=True, slots=True)
-class BadLine:
-    """An input line that cannot be published, and why."""
-
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class ProduceReport:
     sent: int
     skipped: list[BadLine]
-
-
-def read_items(stream: TextIO, *, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """(line number, item or why not) for each record of a JSONL or CSV text stream."""
-    if fmt == "csv":
-        reader = csv.DictReader(stream)
-        for row in reader:
-            yield reader.line_num, _from_csv_row(row)
-        return
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield number, BadLine(number, f"not JSON: {e.msg}")
-            continue
-        if not isinstance(value, dict):
-            yield number, BadLine(number, f"expected a JSON object, got {type(value).__name__}")
-            continue
-        yield number, value
-
-
-def _from_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
-    item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-    if "tickers" in item:
-        item["tickers"] = [t for t in _TICKER_SPLIT.split(item["tickers"]) if t]
-    return item
-
-
-def checked(
-    items: Iterable[tuple[int, dict[str, Any] | BadLine]],
-) -> Iterator[dict[str, Any] | BadLine]:
-    """Validate items as the worker would, so a bad line is reported here, with its number."""
-    now = datetime.now(UTC)
-    for number, item in items:
-        if isinstance(item, BadLine):
-            yield item
-            continue
-        try:
-            parsed = item_from_mapping(item, default_published_at=now)
-        except InvalidRecord as e:
-            yield BadLine(number, str(e))
-            continue
-        yield {**item, "id": parsed.id}
 
 
 async def publish(

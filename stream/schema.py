@@ -23,13 +23,14 @@ from pydantic import (
     field_validator,
 )
 
+from model.text import extract_cashtags
+
 MAX_RECORD_BYTES = 1024 * 1024
 MAX_HEADLINE_CHARS = 2_000
 TITLE_FROM_BODY_CHARS = 200
 
-# A cashtag is `$` then a letter, then up to 9 letters, digits, dots or dashes ($BRK.B, $RDS-A);
-# a leading digit ($100) is money, not a ticker.
-_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z]{1,2})?)\b")
+# Tickers written as one string (a CSV cell, a JSON string): split on spaces, commas, ; and |.
+_TICKER_SEPARATORS = re.compile(r"[\s,;|]+")
 
 
 class RejectReason(StrEnum):
@@ -127,9 +128,9 @@ class _RawItem(BaseModel):
         return parsed
 
 
-def extract_cashtags(text: str) -> list[str]:
-    """Cashtags in `text` as tickers (`$aapl` -> `AAPL`), in order of appearance, once each."""
-    return list(dict.fromkeys(m.upper() for m in _CASHTAG.findall(text)))
+def split_tickers(text: str) -> list[str]:
+    """`"AAPL, msft;$NWF"` -> `["AAPL", "msft", "$NWF"]`; `_merge_tickers` normalises them."""
+    return [t for t in _TICKER_SEPARATORS.split(text) if t]
 
 
 def item_id(source: str, url: str | None, headline: str) -> str:

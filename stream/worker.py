@@ -35,10 +35,10 @@ from stream.batch import (
     Rejected,
     dlq_headers,
     prepare,
-    scored_message,
     to_document,
 )
 from stream.kafka import ensure_topics
+from stream.scored import scored_message
 from stream.settings import StreamSettings
 from stream.sink import DatabaseSink
 

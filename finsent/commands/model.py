@@ -7,19 +7,19 @@ import json
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
-from itertools import chain, islice
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import IO
 
 import typer
 
-from model.exceptions import DataError, TrainExtraMissingError
-from model.inputs import BadLine, InputFormat, InputItem, detect_format, read_items
-from model.scorer import Document, Prediction, Scorer
+from model.exceptions import TrainExtraMissingError
+from model.scorer import Document, Scorer
 from model.settings import ModelSettings
-from stream.schema import extract_cashtags, item_id
+from stream.reader import BadLine, InputFormat, ReadItem, items_in, open_input
+from stream.scored import document_of, scored_fields
 
 CHUNK = 512
 # Headlines written for this project (not from any data set), used to check exports.
@@ -186,62 +186,34 @@ def score(
     path: str = typer.Argument(..., help="JSONL, CSV or text file; - reads standard input."),
     fmt: InputFormat = typer.Option(InputFormat.auto, "--format", help="auto, jsonl, csv, lines."),
 ) -> None:
-    """Score news items offline; write one JSON object per item to standard output."""
-    scorer = Scorer.from_settings(ModelSettings())
-    with _open(path) as stream:
-        first = stream.readline()
-        chosen = detect_format(path, first) if fmt is InputFormat.auto else fmt
-        skipped = _score_stream(scorer, read_items(chain([first], stream), chosen), sys.stdout)
+    """Score news items offline; write one JSON object per item to standard output.
+
+    Items are read and checked as `finsent produce` and the worker check them; a bad line is
+    reported on stderr by number and the rest are scored (exit 1 when any line was bad)."""
+    with open_input(path) as source:  # a missing file fails before the model loads
+        scorer = Scorer.from_settings(ModelSettings())
+        items = items_in(source, name=path, fmt=fmt, now=datetime.now(UTC))
+        skipped = _score_stream(scorer, items, sys.stdout)
     if skipped:
         typer.echo(f"skipped {skipped} bad line(s)", err=True)
         raise typer.Exit(1)
 
 
-def _open(path: str) -> AbstractContextManager[IO[str]]:
-    if path == "-":
-        return nullcontext(sys.stdin)
-    try:
-        return open(path, encoding="utf-8", newline="")
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror}") from e
-
-
-def _score_stream(scorer: Scorer, items: Iterator[InputItem | BadLine], out: IO[str]) -> int:
+def _score_stream(scorer: Scorer, items: Iterator[ReadItem | BadLine], out: IO[str]) -> int:
     skipped = done = 0
     progress = sys.stderr.isatty()
     while chunk := list(islice(items, CHUNK)):
-        good = [i for i in chunk if isinstance(i, InputItem)]
+        good = [i.item for i in chunk if isinstance(i, ReadItem)]
         for bad in (i for i in chunk if isinstance(i, BadLine)):
             typer.echo(f"line {bad.line}: {bad.reason}; skipped", err=True)
             skipped += 1
         predictions = scorer.score_documents([Document(i.headline, i.body) for i in good])
         for item, prediction in zip(good, predictions, strict=True):
-            out.write(json.dumps(_output(item, prediction, scorer.model_version)) + "\n")
+            doc = document_of(item, prediction, scorer.model_version)
+            out.write(json.dumps(scored_fields(doc), ensure_ascii=False) + "\n")
         done += len(good)
         if progress:
             typer.echo(f"\rscored {done}", err=True, nl=False)
     if progress:
         typer.echo("", err=True)
     return skipped
-
-
-def _output(item: InputItem, p: Prediction, model: str) -> dict[str, Any]:
-    """One output object with the DESIGN.md fields, in their order."""
-    text = " ".join(t for t in (item.headline, item.body) if t)
-    headline = item.headline or (item.body or "")[:200]
-    return {
-        "id": item.id or item_id(item.source, item.url, headline),
-        "published_at": item.published_at,
-        "source": item.source,
-        "headline": headline,
-        "tickers": list(dict.fromkeys([*item.tickers, *extract_cashtags(text)])),
-        "topic": p.topic,
-        "topic_id": p.topic_id,
-        "topic_confidence": round(p.topic_confidence, 6),
-        "sentiment": p.sentiment,
-        "p_negative": round(p.p_negative, 6),
-        "p_neutral": round(p.p_neutral, 6),
-        "p_positive": round(p.p_positive, 6),
-        "score": round(p.score, 6),
-        "model": model,
-    }

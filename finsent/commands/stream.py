@@ -8,8 +8,6 @@ import signal
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -19,7 +17,8 @@ from model.settings import ModelSettings
 from monitor.storage.db import check_connection, describe, make_engine
 from monitor.storage.settings import MonitorSettings
 from stream.metrics import serve_metrics
-from stream.producer import BadLine, ProduceReport, checked, publish, read_items
+from stream.producer import ProduceReport, publish
+from stream.reader import BadLine, InputFormat, ReadItem, items_in, open_input, validated
 from stream.settings import StreamSettings
 from stream.synthetic import Burst, FeedPlan, synthetic_feed
 from stream.worker import Worker
@@ -57,7 +56,9 @@ async def _run_until_signalled(running: Worker) -> None:
 
 def produce(
     path: str = typer.Argument("-", help="JSONL or CSV file of news items; - reads stdin."),
-    fmt: str = typer.Option("auto", "--format", help="jsonl, csv, or auto (by file extension)."),
+    fmt: InputFormat = typer.Option(
+        InputFormat.auto, "--format", help="jsonl, csv, lines, or auto (by name and first line)."
+    ),
     rate: float = typer.Option(0.0, help="Items per second; 0 sends as fast as possible."),
     synthetic: bool = typer.Option(False, help="Generate a feed instead of reading PATH."),
     count: int = typer.Option(1000, help="Synthetic items to send; 0 runs until stopped."),
@@ -82,12 +83,15 @@ def produce(
         plan = FeedPlan(
             first, spacing_s=speed / rate, count=count, burst=burst, seed=seed, run_id=run_id
         )
-        items = checked(enumerate(synthetic_feed(plan), start=1))
-        report = _publish_with_progress(settings, items, rate)
+        now = datetime.now(UTC)
+        generated = enumerate(synthetic_feed(plan), start=1)
+        report = _publish_with_progress(
+            settings, (validated(n, item, now=now) for n, item in generated), rate
+        )
     else:
-        with _open(path) as text:
-            kind = fmt if fmt != "auto" else ("csv" if path.endswith(".csv") else "jsonl")
-            report = _publish_with_progress(settings, checked(read_items(text, fmt=kind)), rate)
+        with open_input(path) as source:
+            items = items_in(source, name=path, fmt=fmt, now=datetime.now(UTC))
+            report = _publish_with_progress(settings, items, rate)
     typer.echo(f"sent {report.sent} items to {settings.topic_raw}", err=True)
     if report.skipped:
         typer.echo(f"skipped {len(report.skipped)} bad lines", err=True)
@@ -95,7 +99,7 @@ def produce(
 
 
 def _publish_with_progress(
-    settings: StreamSettings, items: Iterable[dict[str, Any] | BadLine], rate: float
+    settings: StreamSettings, items: Iterable[ReadItem | BadLine], rate: float
 ) -> ProduceReport:
     with Progress(
         SpinnerColumn(), TextColumn("{task.completed} sent"), disable=not sys.stderr.isatty()
@@ -103,12 +107,9 @@ def _publish_with_progress(
         task = progress.add_task("produce")
         return asyncio.run(
             publish(
-                settings, items, rate=rate, on_sent=lambda n: progress.update(task, completed=n)
+                settings,
+                (i.fields if isinstance(i, ReadItem) else i for i in items),
+                rate=rate,
+                on_sent=lambda n: progress.update(task, completed=n),
             )
         )
-
-
-def _open(path: str) -> TextIO:
-    if path == "-":
-        return sys.stdin
-    return Path(path).open(encoding="utf-8", newline="")

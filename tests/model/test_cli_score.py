@@ -83,3 +83,31 @@ def test_missing_file_is_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app(), ["score", str(tmp_path / "nope.jsonl")])
     assert result.exit_code != 0
     assert "cannot read" in str(result.exception)
+
+
+def test_invalid_utf8_and_empty_items_are_reported_and_the_rest_scored(tmp_path: Path) -> None:
+    path = tmp_path / "news.jsonl"
+    path.write_bytes(
+        b'{"headline": "Contoso beats estimates"}\n'
+        b'{"headline": "broken \xff byte"}\n'
+        b'{"headline": "   "}\n'
+        b"{broken\n"
+        b'{"headline": "Fabrikam misses estimates"}\n'
+    )
+    code, rows, err = run(str(path))
+    assert code == 1
+    assert [r["headline"] for r in rows] == ["Contoso beats estimates", "Fabrikam misses estimates"]
+    assert "line 2: not UTF-8" in err
+    assert "line 3: empty_text" in err
+    assert "line 4: not JSON" in err
+    assert "skipped 3 bad line(s)" in err
+
+
+def test_the_input_is_checked_before_the_model_loads(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app(),
+        ["score", str(tmp_path / "nope.jsonl")],
+        env={"FINSENT_MODEL_DIR": str(tmp_path / "no-model-here")},
+    )
+    assert result.exit_code != 0
+    assert str(result.exception).startswith("cannot read ")

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from model.scorer import Prediction
-from stream.batch import RawRecord, dlq_headers, prepare, scored_message, to_document
+from stream.batch import RawRecord, dlq_headers, prepare, to_document
+from stream.scored import scored_message
 
 PREDICTION = Prediction("Earnings", 5, 0.9, "negative", 0.7, 0.2, 0.1, -0.6)
 

@@ -12,18 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from stream.producer import BadLine, checked, read_items
+from stream.reader import BadLine, InputFormat, ReadItem, items_in
 from stream.settings import StreamSettings
 from stream.synthetic import TEMPLATES, Burst, FeedPlan, synthetic_feed
-from tests.stream.conftest import read_topic
+from tests.stream.helpers import read_topic
 
 T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 
 
+def _read(text: str, fmt: InputFormat) -> list[ReadItem | BadLine]:
+    source = io.BytesIO(text.encode())
+    return list(items_in(source, name="-", fmt=fmt, now=T0))
+
+
 def test_jsonl_with_bad_lines_reports_their_numbers() -> None:
-    text = io.StringIO('{"headline": "Contoso up"}\n\nnot json\n[1]\n{"headline": ""}\n')
-    results = list(checked(read_items(text, fmt="jsonl")))
-    assert isinstance(results[0], dict) and results[0]["id"]
+    results = _read(
+        '{"headline": "Contoso up"}\n\nnot json\n[1]\n{"headline": ""}\n', InputFormat.jsonl
+    )
+    assert isinstance(results[0], ReadItem) and results[0].fields["id"]
     bad = [r for r in results if isinstance(r, BadLine)]
     assert [b.line for b in bad] == [3, 4, 5]
     assert "not JSON" in bad[0].reason
@@ -31,14 +37,14 @@ def test_jsonl_with_bad_lines_reports_their_numbers() -> None:
 
 
 def test_csv_rows_become_items_with_ticker_lists() -> None:
-    text = io.StringIO(
+    text = (
         "headline,source,tickers,published_at\n"
         "Fabrikam recalls cars,wire,FBKM; NWF,2026-07-01T09:00:00Z\n"
         ",wire,,\n"
     )
-    first, second = list(checked(read_items(text, fmt="csv")))
-    assert isinstance(first, dict)
-    assert first["tickers"] == ["FBKM", "NWF"]
+    first, second = _read(text, InputFormat.csv)
+    assert isinstance(first, ReadItem)
+    assert first.fields["tickers"] == ["FBKM", "NWF"]
     assert isinstance(second, BadLine) and second.line == 3
 
 

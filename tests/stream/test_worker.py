@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from monitor.storage.settings import MonitorSettings
 from stream.settings import StreamSettings
-from tests.stream.conftest import headline_items, read_topic, scalar, send_values, wait_for_count
+from tests.stream.helpers import headline_items, read_topic, scalar, send_values, wait_for_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

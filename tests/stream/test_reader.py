@@ -1,10 +1,20 @@
-"""Reading JSONL, CSV and plain lines, with bad lines reported by number."""
+"""Reading JSONL, CSV and plain lines, each record checked as the worker checks it, with bad lines
+reported by number."""
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
+
 import pytest
 
-from model.inputs import BadLine, InputFormat, InputItem, detect_format, read_items
+from stream.reader import BadLine, InputFormat, ReadItem, detect_format, items_in, read_items
+
+NOW = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def _read(lines: list[str], fmt: InputFormat) -> list[ReadItem | BadLine]:
+    return list(read_items(enumerate(lines, start=1), fmt, now=NOW))
 
 
 @pytest.mark.parametrize(
@@ -35,16 +45,21 @@ def test_jsonl_fields_and_bad_lines() -> None:
         '{"headline": 5}\n',
         '{"headline": "ok", "tickers": "AAPL, msft"}\n',
     ]
-    out = list(read_items(lines, InputFormat.jsonl))
-    good = [o for o in out if isinstance(o, InputItem)]
+    out = _read(lines, InputFormat.jsonl)
+    good = [o.item for o in out if isinstance(o, ReadItem)]
     bad = [o for o in out if isinstance(o, BadLine)]
     assert [b.line for b in bad] == [2, 4, 7, 8]
-    assert good[0] == InputItem(
-        line=1, headline="Fed hikes", id="a1", source="wire", tickers=("SPY",)
+    first = good[0]
+    assert (first.headline, first.id, first.source, first.tickers) == (
+        "Fed hikes",
+        "a1",
+        "wire",
+        ("SPY",),
     )
     assert good[1].headline == "Plain text field"
     assert (good[2].headline, good[2].body) == (None, "Only a body here.")
     assert good[3].tickers == ("AAPL", "MSFT")
+    assert all(item.published_at == NOW for item in good)
 
 
 def test_csv_rows_and_line_numbers() -> None:
@@ -56,21 +71,30 @@ def test_csv_rows_and_line_numbers() -> None:
         "3,,wire\n",
         "4,Too,many,fields\n",
     ]
-    out = list(read_items(lines, InputFormat.csv))
-    assert isinstance(out[0], InputItem) and out[0].line == 2 and out[0].id == "1"
-    assert isinstance(out[1], InputItem) and out[1].headline == "Multi\nline headline"
-    assert out[2] == BadLine(5, "no text: needs a non-empty headline, text or body")
+    out = _read(lines, InputFormat.csv)
+    assert isinstance(out[0], ReadItem) and out[0].line == 2 and out[0].item.id == "1"
+    assert isinstance(out[1], ReadItem) and out[1].item.headline == "Multi\nline headline"
+    assert isinstance(out[2], BadLine) and out[2].line == 5
+    assert out[2].reason.startswith("missing_text")
     assert isinstance(out[3], BadLine) and out[3].line == 6
 
 
 def test_csv_without_text_column() -> None:
-    out = list(read_items(["a,b\n", "1,2\n"], InputFormat.csv))
+    out = _read(["a,b\n", "1,2\n"], InputFormat.csv)
     assert out == [BadLine(1, "CSV header has no text, headline or body column")]
 
 
 def test_plain_lines_skip_blanks() -> None:
-    out = list(read_items(["First\n", "   \n", "Second\n"], InputFormat.lines))
-    assert [(o.line, o.headline) for o in out if isinstance(o, InputItem)] == [
+    out = _read(["First\n", "   \n", "Second\n"], InputFormat.lines)
+    assert [(o.line, o.item.headline) for o in out if isinstance(o, ReadItem)] == [
         (1, "First"),
         (3, "Second"),
     ]
+
+
+def test_invalid_utf8_is_one_bad_line_and_the_rest_is_read() -> None:
+    source = io.BytesIO(b'{"headline": "Contoso up"}\n{"headline": "bad \xff byte"}\n\n{"x": 1}\n')
+    out = list(items_in(source, name="-", fmt=InputFormat.auto, now=NOW))
+    assert isinstance(out[0], ReadItem) and out[0].item.headline == "Contoso up"
+    assert out[1] == BadLine(2, "not UTF-8 (byte 18: b'\\xff')")
+    assert isinstance(out[2], BadLine) and out[2].line == 4 and "missing_text" in out[2].reason
