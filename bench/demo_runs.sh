@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs `finsent demo --no-browser --duration 180` N times (default 10), each on a fresh embedded
-# database, and prints per run the alert lines and the closing line, then a tally.
+# database, and prints per run the alert lines and the closing line, then a tally; each run's
+# whole output is kept in ${TMPDIR:-/tmp}/finsent-demo-run-N.log.
 # Usage: bench/demo_runs.sh [N]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ for i in $(seq 1 "$runs"); do
   chmod 755 "$dir"  # the embedded server runs as postgres
   out=$(env -u FINSENT_DATABASE_URL .venv/bin/finsent demo --no-browser --port 0 \
         --duration 180 --data-dir "$dir" 2>&1)
+  echo "$out" > "${TMPDIR:-/tmp}/finsent-demo-run-$i.log"
   echo "run $i:"
   echo "$out" | grep -E "ALERT|demo +stopped" | sed 's/^/  /'
   echo "$out" | grep -qE "ALERT +firing: Negative news spike on ticker NWF" && fired=$((fired + 1))

@@ -26,7 +26,7 @@ DATABASE = "finsent"
 # three-minute windows and eight hours of history. The burst puts about 26r of r items/s on its
 # ticker and topic, all negative, where a minute usually holds about 3.6r and 3r items with a
 # fifth of them negative: overwhelming evidence, so the budget can be strict enough that the
-# thirty series watched over a few minutes of noise never fire (a false alarm per 100,000
+# thirty series watched over a few minutes of noise never fire (a false alarm per 10,000
 # series-days), and a negative share up by 0.3 is asked for besides.
 DEMO_RULE = """
 [[rules]]
@@ -35,7 +35,7 @@ scope = "{scope}"
 window_minutes = 1
 baseline_windows = 30
 min_baseline_windows = 5
-false_alarms_per_100_days = 0.001
+false_alarms_per_100_days = 0.01
 min_delta = 0.3
 min_volume = {min_volume}
 cooldown_minutes = 10
