@@ -47,7 +47,9 @@ class DemoOptions:
     history_minutes: int = 10
     burst_topic: str = "Earnings"
     burst_ticker: str = "NWF"
-    burst_after_s: float = 30.0  # the burst starts at the first minute boundary after this
+    # The burst starts on the first minute boundary at least this long after the live feed does:
+    # its alert then comes about 70-135 s into the live feed, well inside `--duration 180`.
+    burst_after_s: float = 5.0
     burst_length_s: float = 90.0
 
     def __post_init__(self) -> None:
