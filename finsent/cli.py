@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 from pydantic import ValidationError
 
-from finsent.commands import alerts, broker, dashboard, db, demo, model, stream
+from finsent.commands import alerts, broker, dashboard, db, demo, dlq, model, stream
 from finsent.errors import format_settings_error, user_facing_errors
-from finsent.logs import LogFormat, configure_logging
+from finsent.logs import LogFormat, configure_logging, redact
 
 app = typer.Typer(
     name="finsent",
@@ -28,7 +29,7 @@ def _root(
     configure_logging(level=log_level, fmt=log_format)
 
 
-for _module in (db, broker, stream, dashboard, alerts, demo, model):
+for _module in (db, broker, stream, dlq, dashboard, alerts, demo, model):
     _module.register(app)
 
 
@@ -40,5 +41,9 @@ def main() -> None:
         print(f"error: {format_settings_error(e)}", file=sys.stderr)
         sys.exit(2)
     except user_facing_errors() as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact(str(e))}", file=sys.stderr)
         sys.exit(2)
+    except Exception:
+        # A bug keeps its traceback, but a URL or secret in it is masked like a log line's.
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        sys.exit(1)

@@ -11,6 +11,9 @@ from monitor.storage.ingest import Rejection, ScoredDocument
 from stream.schema import InvalidRecord, NewsItem, parse_news
 from stream.scored import document_of
 
+# The re-drive count `finsent dlq replay` puts on a record it sends back to `news.raw`.
+REDRIVES_HEADER = "finsent-redrives"
+
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
@@ -22,6 +25,7 @@ class RawRecord:
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +95,6 @@ def dlq_headers(rejected: Rejected) -> list[tuple[str, bytes]]:
         ("finsent-source-topic", record.topic.encode()),
         ("finsent-source-partition", str(record.partition).encode()),
         ("finsent-source-offset", str(record.offset).encode()),
+        # A record re-driven from the DLQ that fails again keeps its count (`finsent dlq replay`).
+        *((k, v) for k, v in record.headers if k == REDRIVES_HEADER),
     ]

@@ -3,17 +3,63 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from stream.exceptions import BrokerUnavailable
+from stream.exceptions import BrokerUnavailable, KafkaSecurityError
+from stream.security import SecurityProtocol, ssl_context
 from stream.settings import StreamSettings
 
 log = logging.getLogger(__name__)
+
+
+def client_options(settings: StreamSettings) -> dict[str, Any]:
+    """The bootstrap servers, TLS and SASL keyword arguments of every aiokafka client we build.
+
+    The one place settings become connection options, so no client is left on plain text
+    (tests/stream/test_kafka_security.py checks that every client is built with them).
+    """
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": protocol.value,
+    }
+    if protocol.uses_ssl:
+        options["ssl_context"] = _ssl_context(settings)
+    if protocol.uses_sasl:
+        options.update(_sasl_options(settings))
+    return options
+
+
+def _ssl_context(settings: StreamSettings) -> ssl.SSLContext:
+    files = (settings.kafka_ssl_ca_file, settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file)
+    try:
+        return ssl_context(*files)
+    except ValueError as e:  # the files changed since the settings were checked
+        raise KafkaSecurityError(
+            f"FINSENT_KAFKA_SSL_CA_FILE/CERT_FILE/KEY_FILE: cannot load them any more ({e})"
+        ) from e
+
+
+def _sasl_options(settings: StreamSettings) -> dict[str, str]:
+    mechanism, username = settings.kafka_sasl_mechanism, settings.kafka_sasl_username
+    password = settings.kafka_sasl_password
+    if mechanism is None or username is None or password is None:  # settings checks prevent it
+        raise KafkaSecurityError(
+            "FINSENT_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD are all required with "
+            f"FINSENT_KAFKA_SECURITY_PROTOCOL {settings.kafka_security_protocol}"
+        )
+    return {
+        "sasl_mechanism": mechanism.value,
+        "sasl_plain_username": username,
+        "sasl_plain_password": password.get_secret_value(),
+    }
 
 
 def pipeline_topics(settings: StreamSettings) -> list[str]:
@@ -24,12 +70,9 @@ def pipeline_topics(settings: StreamSettings) -> list[str]:
 async def ensure_topics(settings: StreamSettings, names: Iterable[str] | None = None) -> None:
     """Create the topics that do not exist yet, with `settings.topic_partitions` partitions."""
     wanted = list(names) if names is not None else pipeline_topics(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    try:
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    async with _explain_failed_start(settings, admin.close):
         await admin.start()
-    except KafkaConnectionError as e:
-        await admin.close()
-        raise _unreachable(settings) from e
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in wanted if n not in existing]
@@ -49,12 +92,9 @@ async def open_producer(
     settings: StreamSettings, **options: object
 ) -> AsyncIterator[AIOKafkaProducer]:
     """A started producer that flushes and closes on exit."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, **options)
-    try:
+    producer = AIOKafkaProducer(**client_options(settings), **options)
+    async with _explain_failed_start(settings, producer.stop):
         await producer.start()
-    except KafkaError as e:
-        await producer.stop()
-        raise _unreachable(settings) from e
     try:
         yield producer
     finally:
@@ -66,19 +106,50 @@ async def open_consumer(
     settings: StreamSettings, *topics: str, **options: object
 ) -> AsyncIterator[AIOKafkaConsumer]:
     """A started consumer on `topics` that closes on exit."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=settings.bootstrap_servers, **options)
-    try:
+    consumer = AIOKafkaConsumer(*topics, **client_options(settings), **options)
+    async with _explain_failed_start(settings, consumer.stop):
         await consumer.start()
-    except KafkaError as e:
-        await consumer.stop()
-        raise _unreachable(settings) from e
     try:
         yield consumer
     finally:
         await consumer.stop()
 
 
-def _unreachable(settings: StreamSettings) -> BrokerUnavailable:
+@asynccontextmanager
+async def _explain_failed_start(
+    settings: StreamSettings, close: Callable[[], Awaitable[object]]
+) -> AsyncIterator[None]:
+    """A client that fails to start is closed, and the failure said as the setting to check."""
+    try:
+        yield
+    except KafkaError as e:
+        await close()
+        raise _unreachable(settings) from e
+    except (KeyError, ValueError) as e:
+        # aiokafka's SCRAM client fails on a refusal sent in the SASL bytes (`e=unknown-user`,
+        # as Tansu does) instead of as an error code: KeyError 'v' or "wrong signature".
+        await close()
+        if not settings.kafka_security_protocol.uses_sasl:
+            raise
+        raise _refused(settings) from e
+
+
+def _refused(settings: StreamSettings) -> BrokerUnavailable:
     return BrokerUnavailable(
-        f"FINSENT_KAFKA_BOOTSTRAP: cannot reach a Kafka broker at {settings.kafka_bootstrap}"
+        "FINSENT_KAFKA_SASL_USERNAME / FINSENT_KAFKA_SASL_PASSWORD: the broker at "
+        f"{settings.kafka_bootstrap} refused {settings.kafka_sasl_mechanism} as "
+        f"{settings.kafka_sasl_username!r}"
+    )
+
+
+def _unreachable(settings: StreamSettings) -> BrokerUnavailable:
+    where = f"FINSENT_KAFKA_BOOTSTRAP: cannot reach a Kafka broker at {settings.kafka_bootstrap}"
+    protocol = settings.kafka_security_protocol
+    if protocol is SecurityProtocol.PLAINTEXT:
+        return BrokerUnavailable(where)
+    # aiokafka logs the TLS or SASL reason and raises only "Unable to bootstrap".
+    how = f"{protocol} {settings.kafka_sasl_mechanism or ''}".strip()
+    return BrokerUnavailable(
+        f"{where} over {how}; if it is up, check FINSENT_KAFKA_SECURITY_PROTOCOL and the "
+        "FINSENT_KAFKA_SASL_* / FINSENT_KAFKA_SSL_* settings (the log above says why)"
     )

@@ -37,7 +37,7 @@ from stream.batch import (
     prepare,
     to_document,
 )
-from stream.kafka import ensure_topics
+from stream.kafka import client_options, ensure_topics
 from stream.scored import scored_message
 from stream.settings import StreamSettings
 from stream.sink import DatabaseSink
@@ -89,7 +89,7 @@ class Worker:
         await ensure_topics(self.settings)
         consumer = self._consumer()
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             acks="all",
             linger_ms=5,
             max_batch_size=1024 * 1024,
@@ -114,7 +114,7 @@ class Worker:
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             group_id=self.settings.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -142,7 +142,9 @@ class Worker:
                 break
             for batch in fetched.values():
                 records.extend(
-                    RawRecord(m.topic, m.partition, m.offset, m.timestamp, m.key, m.value)
+                    RawRecord(
+                        m.topic, m.partition, m.offset, m.timestamp, m.key, m.value, m.headers
+                    )
                     for m in batch
                 )
         return records

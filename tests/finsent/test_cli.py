@@ -32,7 +32,7 @@ def test_help_lists_the_commands() -> None:
     listed = set(re.findall(r"^│ (\w+)\s{2,}", result.stdout, re.MULTILINE))
     assert listed == {
         *("db", "broker", "worker", "produce", "score", "train", "evaluate", "export"),
-        *("alerter", "alerts", "dashboard", "demo"),
+        *("alerter", "alerts", "dashboard", "demo", "dlq"),
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from monitor.storage.settings import MonitorSettings
-from stream.kafka import ensure_topics, open_producer
+from stream.kafka import client_options, ensure_topics, open_producer
 from stream.settings import StreamSettings
 
 
@@ -25,7 +25,7 @@ async def send_values(stream: StreamSettings, values: list[bytes]) -> None:
 async def read_topic(stream: StreamSettings, topic: str, *, expect: int, timeout_s: float = 90):
     """All records of `topic` from the start, once `expect` arrived (or the timeout passed)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=stream.bootstrap_servers,
+        **client_options(stream),
         enable_auto_commit=False,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
