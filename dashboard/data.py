@@ -151,6 +151,13 @@ def rejected(since: datetime, until: datetime) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def history_start() -> datetime | None:
+    """Since when items are kept (retention deletes older ones); None for an empty database."""
+    with _session() as session:
+        return queries.history_start(session=session)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def pipeline() -> tuple[PipelineStatus, list[ModelUsage]]:
     with _session() as session:
         return queries.pipeline_status(session=session), queries.model_usage(session=session)

@@ -19,3 +19,11 @@ class WebhookConfigInvalid(MonitorError):
 
 class AlertNotFound(MonitorError):
     """No alert has the requested id."""
+
+
+class RoleGrantFailed(MonitorError):
+    """The read-only role cannot be set up as asked; nothing was changed. The message says why."""
+
+
+class PruneFailed(MonitorError):
+    """A retention batch failed; it was rolled back, earlier batches stay deleted."""

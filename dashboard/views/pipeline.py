@@ -20,6 +20,7 @@ def main() -> None:
         rejected.metric("Rejected records", f"{status.rejected:,}")
         last_item.metric("Last item stored", _ago(status.last_ingested_at))
         lag.metric("Newest event time", _ago(status.last_published_at))
+        st.caption(_history(data.history_start()))
         window = controls.time_range()
         controls.caption(window)
         bucket = transforms.bucket_for(controls.span())
@@ -44,6 +45,12 @@ def main() -> None:
         )
 
     live()
+
+
+def _history(start: datetime | None) -> str:
+    if start is None:
+        return "No history kept yet."
+    return f"History kept since {start.astimezone(UTC):%Y-%m-%d %H:%M} UTC (event time)."
 
 
 def _ago(when: datetime | None) -> str:

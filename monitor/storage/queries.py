@@ -200,6 +200,15 @@ def model_usage(*, session: Session) -> list[ModelUsage]:
     return [ModelUsage(model, int(n), seen) for model, n, seen in session.execute(stmt)]
 
 
+def history_start(*, session: Session) -> datetime | None:
+    """The oldest stored item's `published_at`, None for an empty database.
+
+    Retention moves it forward; it is read from the head of the `published_at` index.
+    """
+    stmt = select(Document.published_at).order_by(Document.published_at).limit(1)
+    return session.scalar(stmt)
+
+
 def pipeline_status(*, session: Session) -> PipelineStatus:
     """Totals and the newest item's times."""
     docs = session.execute(
