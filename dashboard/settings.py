@@ -15,7 +15,11 @@ class DashboardSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="FINSENT_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="FINSENT_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,  # str(ValidationError) would quote the URL's password
     )
 
     database_url: PostgresDsn = PostgresDsn(DEFAULT_DATABASE_URL)

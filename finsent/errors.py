@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from finsent.exceptions import FinsentError
 from finsent.logs import redact
 from model.exceptions import ModelError
 from monitor.exceptions import MonitorError
 from stream.exceptions import StreamError
 
 ENV_PREFIX = "FINSENT_"
+# Values never echoed, even masked: a webhook URL without its scheme is all path and token.
+HIDDEN_FIELDS = ("secret", "password", "token", "webhook_url")
 
 
 def user_facing_errors() -> tuple[type[Exception], ...]:
     """The root exceptions whose message is written for the user (no traceback needed)."""
-    return (ModelError, MonitorError, StreamError)
+    return (ModelError, MonitorError, StreamError, FinsentError)
 
 
 def format_settings_error(error: ValidationError) -> str:
@@ -23,7 +26,7 @@ def format_settings_error(error: ValidationError) -> str:
     for problem in error.errors():
         field = str(problem["loc"][0]) if problem["loc"] else "settings"
         value = problem.get("input")
-        secret = "secret" in field or "password" in field
-        shown = "" if secret or not isinstance(value, str) else f" (got {redact(value)!r})"
-        lines.append(f"{ENV_PREFIX}{field.upper()}: {problem['msg']}{shown}")
+        hidden = any(part in field for part in HIDDEN_FIELDS)
+        shown = "" if hidden or not isinstance(value, str) else f" (got {redact(value)!r})"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {redact(problem['msg'])}{shown}")
     return "; ".join(lines)

@@ -14,9 +14,10 @@ import httpx
 import typer
 
 from finsent.alerter import AlerterSettings, run_alerter
+from finsent.observability import MetricsSettings
 from monitor.alerting.backtest import BacktestEpisode, backtest
 from monitor.alerting.rules import load_rules
-from monitor.alerting.settings import AlertSettings
+from monitor.alerting.settings import AlertSettings, endpoint_problem
 from monitor.delivery.http import WebhookSender
 from monitor.delivery.outbox import Delivery, Outcome, OutcomeKind
 from monitor.delivery.payload import alertmanager_body, iso, new_webhook_id, reason, sample_alert
@@ -42,6 +43,7 @@ def alerter(
         monitor=MonitorSettings(),
         alerts=AlertSettings(),
         stream=StreamSettings() if kafka else None,
+        metrics=MetricsSettings(),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -102,12 +104,15 @@ def test(
     endpoint: str = typer.Argument(..., help="The URL to POST a signed test event to."),
 ) -> None:
     """Send a signed sample alert to ENDPOINT and report the answer."""
+    problem = endpoint_problem(endpoint)
+    if problem:  # said without the URL: its path or query may be the credential
+        raise typer.BadParameter(problem, param_hint="ENDPOINT")
     settings = AlertSettings()
-    secret = settings.signing_secret()
+    secrets = settings.signing_secrets()
     now = datetime.now(UTC)
     body = alertmanager_body(sample_alert(now), external_url=settings.alerts_external_url)
     delivery = Delivery(0, 0, "firing", endpoint, new_webhook_id(), body, 0, now)
-    outcome = asyncio.run(_send(delivery, secret, settings.webhook_timeout_s))
+    outcome = asyncio.run(_send(delivery, secrets, settings.webhook_timeout_s))
     where = mask_endpoint(endpoint)
     if outcome.status is None:
         typer.echo(f"{where}: {outcome.error}", err=True)
@@ -117,10 +122,10 @@ def test(
         raise typer.Exit(1)
 
 
-async def _send(delivery: Delivery, secret: str, timeout_s: float) -> Outcome:
+async def _send(delivery: Delivery, secrets: tuple[str, ...], timeout_s: float) -> Outcome:
     """Through the alerter's own sender, so the test is signed and judged as deliveries are."""
     async with httpx.AsyncClient(follow_redirects=False) as client:
-        return await WebhookSender(client, secret, timeout_s=timeout_s)(delivery)
+        return await WebhookSender(client, secrets, timeout_s=timeout_s)(delivery)
 
 
 class Format(StrEnum):

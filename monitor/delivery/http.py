@@ -11,7 +11,7 @@ import httpx
 from monitor.delivery.outbox import ERROR_CHARS, Delivery, Outcome, OutcomeKind
 from monitor.delivery.payload import render
 from monitor.delivery.signing import signed_headers
-from monitor.storage.records import mask_endpoint
+from monitor.storage.records import mask_endpoint, redact_secrets
 
 RETRYABLE_4XX = frozenset({408, 429})
 
@@ -41,36 +41,45 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 class WebhookSender:
-    """POSTs the signed body; a fresh timestamp and signature per attempt, the same id."""
+    """POSTs the signed body; a fresh timestamp and signatures per attempt, the same id.
+
+    `secrets` newest first: each delivery carries one signature per secret (key rotation)."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
-        secret: str,
+        secrets: tuple[str, ...],
         *,
         timeout_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        if not secrets:
+            raise ValueError("secrets: a webhook sender needs at least one signing secret")
         self._client = client
-        self._secret = secret
+        self._secrets = secrets
         self._timeout_s = timeout_s
         self._clock = clock
 
     async def __call__(self, delivery: Delivery) -> Outcome:
         body = render(delivery.payload)
         now = self._clock()
-        headers = signed_headers(self._secret, delivery.webhook_id, body, now)
+        headers = signed_headers(self._secrets, delivery.webhook_id, body, now)
         try:
             response = await self._client.post(
                 delivery.endpoint, content=body.encode(), headers=headers, timeout=self._timeout_s
             )
         except httpx.TimeoutException:
             return Outcome(OutcomeKind.retry, error=f"timed out after {self._timeout_s:g}s")
+        except httpx.InvalidURL as e:  # not an HTTPError; retrying will not mend the URL
+            return Outcome(OutcomeKind.failed, error=_error_text(e, delivery.endpoint))
         except httpx.HTTPError as e:
-            error = f"{type(e).__name__}: {e}".replace(
-                delivery.endpoint, mask_endpoint(delivery.endpoint)
-            )
-            return Outcome(OutcomeKind.retry, error=error[:ERROR_CHARS])
+            return Outcome(OutcomeKind.retry, error=_error_text(e, delivery.endpoint))
         return classify(
             response.status_code, retry_after_seconds(response.headers.get("retry-after"), now)
         )
+
+
+def _error_text(error: Exception, endpoint: str) -> str:
+    """The error for the outbox and the CLI: the endpoint, and any other URL, masked."""
+    text = f"{type(error).__name__}: {error}".replace(endpoint, mask_endpoint(endpoint))
+    return redact_secrets(text)[:ERROR_CHARS]

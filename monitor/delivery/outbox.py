@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.models import AlertDelivery
-from monitor.storage.records import mask_endpoint
+from monitor.storage.records import mask_endpoint, redact_secrets
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +120,12 @@ def record(
 ) -> None:
     """Store the attempt's outcome and, when it is to be retried, when."""
     attempts = delivery.attempts + 1
+    # Every sender's error is masked here, once, before it is stored or logged.
+    error = None if outcome.error is None else redact_secrets(outcome.error)
     values: dict[str, Any] = {
         "attempts": attempts,
         "last_status": outcome.status,
-        "last_error": outcome.error,
+        "last_error": error,
     }
     where = mask_endpoint(delivery.endpoint)
     if outcome.kind is OutcomeKind.delivered:
@@ -131,21 +133,21 @@ def record(
         log.info("delivered %s %s to %s", delivery.event, delivery.webhook_id, where)
     elif outcome.kind is OutcomeKind.failed:
         values["gave_up_at"] = now
-        log.error("giving up on %s to %s: %s", delivery.webhook_id, where, outcome.error)
+        log.error("giving up on %s to %s: %s", delivery.webhook_id, where, error)
     else:
         delay = max(backoff_delay(attempts, policy, rng), outcome.retry_after_s or 0.0)
         next_at = now + timedelta(seconds=delay)
         if next_at > delivery.created_at + policy.period:
             values["gave_up_at"] = now
-            values["last_error"] = f"gave up after {attempts} attempts: {outcome.error}"
-            log.error("giving up on %s to %s: %s", delivery.webhook_id, where, outcome.error)
+            values["last_error"] = f"gave up after {attempts} attempts: {error}"
+            log.error("giving up on %s to %s: %s", delivery.webhook_id, where, error)
         else:
             values["next_attempt_at"] = next_at
             log.warning(
                 "delivery %s to %s failed (%s), attempt %d; retrying in %.2fs",
                 delivery.webhook_id,
                 where,
-                outcome.error,
+                error,
                 attempts,
                 delay,
             )

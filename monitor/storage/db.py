@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from monitor.exceptions import DatabaseUnavailable
+from monitor.storage.records import redact_secrets
 from monitor.storage.settings import MonitorSettings
 
 
@@ -37,8 +38,8 @@ def check_connection(engine: Engine) -> None:
 
 
 def describe(engine: Engine) -> str:
-    """The engine's URL without its password, for messages and logs."""
-    return engine.url.render_as_string(hide_password=True)
+    """The engine's URL without its password (or a query, which may carry one), for messages."""
+    return redact_secrets(engine.url.render_as_string(hide_password=True))
 
 
 def error_summary(error: Exception, limit: int = 300) -> str:

@@ -12,6 +12,11 @@ from monitor.storage.models import Alert, AlertDelivery, Document
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
+# `user:password@host` with no scheme before it, as in a database URL typed without `postgresql://`.
+_BARE_USERINFO = re.compile(r"(?<![\w.%+-])(?P<user>[\w.%+-]+):[^\s@/'\"]+@(?=[\w\[])")
+# Where alerts go: their paths and queries often are the credential (Slack, Teams, PagerDuty).
+ENDPOINT_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+KAFKA_SCHEME = "kafka"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,24 +97,46 @@ class DeliveryRecord:
         """The first line of the last error, URLs masked and secrets removed."""
         if not self.last_error or not self.last_error.strip():
             return ""
-        line = self.last_error.strip().splitlines()[0][:300]
-        return redact_secrets(_URL.sub(lambda m: mask_endpoint(m.group(0)), line))
+        return redact_secrets(self.last_error.strip().splitlines()[0][:300])
 
 
 def mask_endpoint(url: str) -> str:
     """Scheme, host and port only: webhook paths, queries and user info often carry tokens."""
-    parts = urlsplit(url)
-    if parts.scheme and not parts.netloc and "://" not in url and " " not in url:
-        return url  # `kafka:TOPIC` names a topic, not a secret
-    if not parts.scheme or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a bad port or IPv6 literal: nothing of it is safe to show
         return "(hidden)"
-    port = f":{parts.port}" if parts.port else ""
-    hidden = "/…" if parts.path not in ("", "/") or parts.query else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{hidden}"
+    if parts.scheme.lower() == KAFKA_SCHEME and not parts.netloc and " " not in url:
+        return url  # `kafka:TOPIC` names a topic, not a secret
+    if not parts.scheme or not host:
+        return "(hidden)"
+    shown_port = f":{port}" if port else ""
+    hidden = "/…" if parts.path not in ("", "/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{shown_port}{hidden}"
+
+
+def mask_url(url: str) -> str:
+    """Endpoints as `mask_endpoint` shows them; other URLs (databases) keep user, host, port and
+    path, with the password as `***` and any query or fragment as `…`."""
+    if url.split(":", 1)[0].lower() in ENDPOINT_SCHEMES:
+        return mask_endpoint(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(hidden)"
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    query = "?…" if parts.query else ""
+    fragment = "#…" if parts.fragment else ""
+    return f"{parts.scheme}://{user}{colon and ':***'}{at}{hostport}{parts.path}{query}{fragment}"
 
 
 def redact_secrets(text: str) -> str:
-    """`whsec_…` signing secrets replaced by `whsec_***`."""
+    """`text` safe to print or log: every URL in it as `mask_url` shows it, `user:password@`
+    outside URLs as `user:***@`, and `whsec_…` signing secrets as `whsec_***`."""
+    text = _URL.sub(lambda m: mask_url(m.group(0)), text)
+    text = _BARE_USERINFO.sub(r"\g<user>:***@", text)
     return _WEBHOOK_SECRET.sub("whsec_***", text)
 
 

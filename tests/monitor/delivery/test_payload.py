@@ -29,7 +29,7 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 def test_signature_is_hmac_sha256_of_id_timestamp_body_with_the_decoded_key() -> None:
     now = datetime.now(UTC)
     body = render(alertmanager_body(sample_alert(now), external_url="http://x"))
-    headers = signed_headers(SECRET, "msg_1", body, now)
+    headers = signed_headers((SECRET,), "msg_1", body, now)
     key = base64.b64decode(SECRET.removeprefix("whsec_"))
     expected = hmac.new(key, f"msg_1.{int(now.timestamp())}.{body}".encode(), hashlib.sha256)
     assert headers["webhook-signature"] == "v1," + base64.b64encode(expected.digest()).decode()
@@ -97,4 +97,4 @@ def test_settings_split_urls_and_check_the_secret(monkeypatch: pytest.MonkeyPatc
         AlertSettings(webhook_urls="ftp://nope")
     monkeypatch.delenv("FINSENT_WEBHOOK_SECRET")
     with pytest.raises(WebhookConfigInvalid, match="FINSENT_WEBHOOK_SECRET"):
-        AlertSettings().signing_secret()
+        AlertSettings().signing_secrets()

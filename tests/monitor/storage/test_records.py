@@ -61,3 +61,32 @@ def test_delivery_state() -> None:
 
 def test_secrets_are_redacted() -> None:
     assert redact_secrets("key whsec_QUJD+/= used") == "key whsec_*** used"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (
+            'POST http://u:PW@127.0.0.1:8080/hooks/TOK?token=Q "HTTP/1.1 500"',
+            'POST http://127.0.0.1:8080/… "HTTP/1.1 500"',
+        ),
+        ("to wss://h.example/socket#TOK now", "to wss://h.example/… now"),
+        ("bad port http://u:PW@h:TOK/x", "bad port (hidden)"),
+        (
+            "db postgresql://app:PW@db:5432/finsent?password=PW",
+            "db postgresql://app:***@db:5432/finsent?…",
+        ),
+        ("no scheme app:PW@db:5432/finsent", "no scheme app:***@db:5432/finsent"),
+        ("mail a@b.example at 12:30, {'k': 'v@w'}", "mail a@b.example at 12:30, {'k': 'v@w'}"),
+        ("kafka:sentiment.alerts", "kafka:sentiment.alerts"),
+    ],
+)
+def test_redact_masks_every_url_and_bare_password(raw: str, shown: str) -> None:
+    assert redact_secrets(raw) == shown
+    assert redact_secrets(shown) == shown  # masking twice changes nothing
+
+
+def test_mask_endpoint_hides_what_it_cannot_parse() -> None:
+    assert mask_endpoint("http://u:PW@h:TOK/x") == "(hidden)"
+    assert mask_endpoint("http://[::1/x") == "(hidden)"
+    assert mask_endpoint("postgres:PW@db/x") == "(hidden)"  # only `kafka:` names a topic
