@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ import httpx
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from finsent.alerter_metrics import AlerterMetrics, serve_alerter_metrics
+from finsent.observability import MetricsSettings
 from monitor.alerting.evaluator import AlertEvent, Outbox, Timing, evaluate_rules
 from monitor.alerting.leader import LeaderLock
+from monitor.alerting.retention_job import RetentionJob
 from monitor.alerting.rules import Rule, load_rules
 from monitor.alerting.settings import AlertSettings
 from monitor.delivery.http import WebhookSender
@@ -28,6 +32,7 @@ from monitor.delivery.kafka import KafkaSender
 from monitor.delivery.outbox import RetryPolicy
 from monitor.delivery.worker import DeliveryWorker, Sender
 from monitor.storage.db import check_connection, error_summary, make_engine, make_sessionmaker
+from monitor.storage.retention import RetentionPolicy
 from monitor.storage.settings import MonitorSettings
 from stream.kafka import ensure_topics, open_producer
 from stream.settings import StreamSettings
@@ -41,11 +46,13 @@ DELIVERY_POLL_S = 1.0
 
 @dataclass(frozen=True, slots=True)
 class AlerterSettings:
-    """Everything the alerter needs; `stream` None: no publishing to Kafka."""
+    """Everything the alerter needs; `stream` None: no publishing to Kafka; `metrics` None: no
+    /metrics, /healthz and /readyz endpoint."""
 
     monitor: MonitorSettings
     alerts: AlertSettings
     stream: StreamSettings | None
+    metrics: MetricsSettings | None = None
 
 
 def endpoints(settings: AlerterSettings) -> tuple[str, ...]:
@@ -69,27 +76,36 @@ def run_alerter(settings: AlerterSettings, stop: threading.Event) -> None:
 
 async def run_alerter_async(settings: AlerterSettings, stop: threading.Event) -> None:
     rules = load_rules(settings.alerts.rules)
-    secret = settings.alerts.signing_secret() if settings.alerts.webhook_urls else ""
+    secrets = settings.alerts.signing_secrets() if settings.alerts.webhook_urls else ()
     engine = make_engine(settings.monitor)
     lock = LeaderLock(engine, LOCK_NAME)
+    metrics = AlerterMetrics(rule.name for rule in rules)
     try:
         check_connection(engine)
         sessions = make_sessionmaker(engine)
-        async with _senders(settings, secret) as senders:
-            worker = DeliveryWorker(sessions, senders, retry_policy(settings.alerts))
+        async with (
+            serve_alerter_metrics(settings.metrics, engine, settings.stream, metrics),
+            _senders(settings, secrets) as senders,
+        ):
+            policy = retry_policy(settings.alerts)
+            worker = DeliveryWorker(sessions, senders, policy, on_outcome=metrics.attempted)
             log.info("alerter running %d rules, %d endpoints", len(rules), len(endpoints(settings)))
-            await _loop(settings, rules, lock, sessions, worker, stop)
+            await _loop(settings, rules, lock, sessions, worker, stop, metrics)
     finally:
         await asyncio.to_thread(lock.release)
         engine.dispose()
 
 
 @asynccontextmanager
-async def _senders(settings: AlerterSettings, secret: str) -> AsyncIterator[dict[str, Sender]]:
+async def _senders(
+    settings: AlerterSettings, secrets: tuple[str, ...]
+) -> AsyncIterator[dict[str, Sender]]:
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
-        webhook = WebhookSender(client, secret, timeout_s=settings.alerts.webhook_timeout_s)
-        senders: dict[str, Sender] = {"http": webhook, "https": webhook}
+        senders: dict[str, Sender] = {}
+        if secrets:  # empty when no webhook endpoints are configured
+            client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+            webhook = WebhookSender(client, secrets, timeout_s=settings.alerts.webhook_timeout_s)
+            senders.update(http=webhook, https=webhook)
         if settings.stream is not None:
             await ensure_topics(settings.stream, [settings.stream.topic_alerts])
             producer = await stack.enter_async_context(open_producer(settings.stream))
@@ -106,21 +122,29 @@ async def _loop(
     sessions: sessionmaker[Session],
     worker: DeliveryWorker,
     stop: threading.Event,
+    metrics: AlerterMetrics,
 ) -> None:
     outbox = Outbox(endpoints(settings), settings.alerts.alerts_external_url)
+    lateness = timing(settings.alerts).lateness
     interval = settings.alerts.alert_interval_s
     poll = min(interval, DELIVERY_POLL_S)
     clock = asyncio.get_running_loop().time
     next_evaluation = clock()
+    retention = RetentionJob(sessions, RetentionPolicy.of(settings.monitor), rules)
     while not stop.is_set():
         try:
-            if await asyncio.to_thread(lock.held):
+            leads = await asyncio.to_thread(lock.held)
+            metrics.leading(leads)
+            if leads:
                 if clock() >= next_evaluation:
                     next_evaluation = clock() + interval
-                    await asyncio.to_thread(_evaluate, settings, rules, sessions, outbox)
+                    await asyncio.to_thread(_evaluate, settings, rules, sessions, outbox, metrics)
                 while await worker.deliver_due() and not stop.is_set():
                     pass
+                await asyncio.to_thread(retention.run_due)  # a slice, when a daily prune is due
+            await asyncio.to_thread(metrics.refresh_from, sessions, rules, lateness)
         except DBAPIError as e:
+            metrics.leading(False)  # without the database no replica can act as the leader
             log.warning("database unavailable, retrying: %s", error_summary(e))
         await asyncio.to_thread(stop.wait, poll)
 
@@ -130,8 +154,12 @@ def _evaluate(
     rules: tuple[Rule, ...],
     sessions: sessionmaker[Session],
     outbox: Outbox,
+    metrics: AlerterMetrics,
 ) -> list[AlertEvent]:
-    return evaluate_rules(sessions, rules, timing=timing(settings.alerts), outbox=outbox)
+    started = time.perf_counter()
+    events = evaluate_rules(sessions, rules, timing=timing(settings.alerts), outbox=outbox)
+    metrics.evaluated(events, time.perf_counter() - started)
+    return events
 
 
 def timing(settings: AlertSettings) -> Timing:

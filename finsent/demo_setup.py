@@ -18,6 +18,7 @@ from monitor.exceptions import DatabaseUnavailable
 from monitor.storage.db import ensure_database
 from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
+from stream.settings import KAFKA_SECURITY_ENV
 
 DATABASE = "finsent"
 
@@ -131,7 +132,11 @@ def child_env(
         FINSENT_TOPIC_PARTITIONS="2",
         FINSENT_SESSION_TIMEOUT_MS="6000",
         FINSENT_METRICS_PORT="0",
+        FINSENT_ALERTER_METRICS_PORT="0",
         PYTHONUNBUFFERED="1",
     )
     env.pop("FINSENT_DASHBOARD_DATABASE_URL", None)
+    # The embedded broker speaks plain text: a managed cluster's TLS and SASL settings (from the
+    # environment or .env, which empty values override) must not follow the demo to it.
+    env.update(dict.fromkeys(KAFKA_SECURITY_ENV, ""), FINSENT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT")
     return env

@@ -1,10 +1,9 @@
-"""Prometheus metrics of the worker, served on 127.0.0.1 by default."""
+"""Prometheus metrics of the worker, in the default registry; `finsent worker` serves them with
+/healthz and /readyz (finsent.observability) on FINSENT_METRICS_ADDRESS:FINSENT_METRICS_PORT."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
-
-from stream.exceptions import StreamError
+from prometheus_client import Counter, Histogram
 
 ITEMS_IN = Counter("finsent_items_in_total", "Records consumed from news.raw")
 ITEMS_SCORED = Counter("finsent_items_scored_total", "Valid items scored")
@@ -21,16 +20,3 @@ INGEST_TO_COMMIT = Histogram(
     "From a record's Kafka timestamp to its offset commit",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-
-
-def serve_metrics(host: str, port: int) -> None:
-    """Expose /metrics; port 0 means metrics are off."""
-    if not port:
-        return
-    try:
-        start_http_server(port, addr=host)
-    except OSError as e:
-        raise StreamError(
-            f"FINSENT_METRICS_PORT: cannot serve metrics on {host}:{port} ({e.strerror}); "
-            "choose another port, or 0 to turn metrics off"
-        ) from e

@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import typer
+from prometheus_client import REGISTRY
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from finsent.health import Probe, kafka_probe, postgres_probe
+from finsent.observability import MetricsSettings, exposed
 from model.scorer import Scorer
 from model.settings import ModelSettings
 from monitor.storage.db import check_connection, describe, make_engine
 from monitor.storage.settings import MonitorSettings
-from stream.metrics import serve_metrics
 from stream.producer import ProduceReport, publish
 from stream.reader import BadLine, InputFormat, ReadItem, items_in, open_input, validated
 from stream.settings import StreamSettings
@@ -34,24 +36,36 @@ def register(app: typer.Typer) -> None:
 def worker() -> None:
     """Consume news.raw, score each item, store it in PostgreSQL, publish news.scored."""
     stream_settings = StreamSettings()
+    metrics = MetricsSettings()
     engine = make_engine(MonitorSettings())
     check_connection(engine)
     scorer = Scorer.from_settings(ModelSettings())
     log.info("model %s, database %s", scorer.model_version, describe(engine))
-    serve_metrics(stream_settings.metrics_host, stream_settings.metrics_port)
+    probes = {"postgres": postgres_probe(engine), "kafka": kafka_probe(stream_settings)}
     try:
-        asyncio.run(_run_until_signalled(Worker(stream_settings, engine, scorer)))
+        running = Worker(stream_settings, engine, scorer)
+        asyncio.run(_run_until_signalled(running, metrics, probes))
     finally:
         engine.dispose()
     log.info("worker stopped")
 
 
-async def _run_until_signalled(running: Worker) -> None:
+async def _run_until_signalled(
+    running: Worker, metrics: MetricsSettings, probes: dict[str, Probe]
+) -> None:
+    """Run the worker, with its /metrics, /healthz and /readyz, until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await running.run(stop)
+    async with exposed(
+        metrics.metrics_address,
+        metrics.metrics_port,
+        setting="FINSENT_METRICS_PORT",
+        registry=REGISTRY,
+        probes=probes,
+    ):
+        await running.run(stop)
 
 
 def produce(

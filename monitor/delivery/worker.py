@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -41,18 +41,24 @@ class DeliveryWorker:
         *,
         batch: int = 50,
         rng: random.Random | None = None,
+        on_outcome: Callable[[Delivery, Outcome], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._senders = senders
         self._policy = policy
         self._batch = batch
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._on_outcome = on_outcome
 
     async def deliver_due(self) -> int:
         """One pass: claim, send concurrently, record; returns how many were attempted."""
         claimed = await asyncio.to_thread(self._claim)
         outcomes = await asyncio.gather(*(self._send(d) for d in claimed))
-        await asyncio.to_thread(self._record, list(zip(claimed, outcomes, strict=True)))
+        results = list(zip(claimed, outcomes, strict=True))
+        await asyncio.to_thread(self._record, results)
+        if self._on_outcome is not None:  # once recorded: the metrics count what was stored
+            for delivery, outcome in results:
+                self._on_outcome(delivery, outcome)
         return len(claimed)
 
     def _claim(self) -> list[Delivery]:

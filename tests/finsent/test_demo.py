@@ -86,7 +86,7 @@ def test_child_env_points_every_process_at_the_demo_services(tmp_path: Path) -> 
         rules=tmp_path / "r.toml",
     )
     assert env["FINSENT_KAFKA_BOOTSTRAP"] == "127.0.0.1:1"
-    assert env["FINSENT_METRICS_PORT"] == "0"
+    assert env["FINSENT_METRICS_PORT"] == env["FINSENT_ALERTER_METRICS_PORT"] == "0"
     assert "FINSENT_DASHBOARD_DATABASE_URL" not in env
 
 
