@@ -66,7 +66,6 @@ def fresh_topics(bootstrap: str, batch: int) -> StreamSettings:
         consumer_group=f"bench-{suffix}",
         session_timeout_ms=6000,
         max_batch=batch,
-        metrics_port=0,
     )
 
 

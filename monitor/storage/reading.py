@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg.errors import InsufficientPrivilege
 from pydantic import PostgresDsn
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -34,6 +35,11 @@ def read_session(engine: Engine) -> Iterator[Session]:
         with Session(engine) as session:
             yield session
     except ProgrammingError as e:
+        if isinstance(e.orig, InsufficientPrivilege):
+            raise StoreUnreadable(
+                f"{describe(engine)} may not read finsent's tables: run "
+                "`finsent db grant-reader ROLE` for this role as the writer"
+            ) from e
         raise StoreUnreadable(
             f"the database {describe(engine)} has no finsent schema: run `finsent db upgrade`"
         ) from e

@@ -33,6 +33,7 @@ from monitor.storage import alert_queries, queries
 from monitor.storage.grants import OWN_TABLES, READER_TABLES, grant_reader
 from monitor.storage.models import Base
 from monitor.storage.queries import HeadlineFilter, TimeRange
+from monitor.storage.reading import StoreUnreadable, read_engine, read_session
 from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import END, seed
 from tests.monitor.storage.reader_roles import drop_roles, new_role_name, role_exists, url_as
@@ -291,3 +292,18 @@ def test_refuses_roles_that_could_always_write(
         grant_reader(engine, role)
     engine.dispose()
     assert not role_exists(empty, role)
+
+
+def test_a_role_without_the_grant_is_told_to_run_grant_reader(
+    database: MonitorSettings, admin: Engine, roles: list[str]
+) -> None:
+    role = _role(roles)
+    with admin.begin() as conn:
+        conn.execute(text(f'create role "{role}" login'))
+    engine = read_engine(url_as(database, role))
+    try:
+        with pytest.raises(StoreUnreadable, match="finsent db grant-reader"):
+            with read_session(engine) as session:
+                queries.latest_minute(session=session)
+    finally:
+        engine.dispose()
