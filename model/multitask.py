@@ -5,6 +5,7 @@ A checkpoint folder holds the weights, the encoder config, the tokenizer and the
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -51,12 +52,18 @@ class MultiTaskModel(nn.Module):
         return self.topic_head(pooled), self.sentiment_head(pooled)
 
     def _layer_mask(self, attention_mask: torch.Tensor, hidden: torch.Tensor) -> Any:
-        return self.encoder._create_attention_masks(
+        # A private helper of BertModel: transformers 5.24 renamed its `past_key_values` to
+        # `cache`, so pass whichever the installed version takes (both mean "no cache").
+        make_masks = self.encoder._create_attention_masks
+        no_cache = (
+            "cache" if "cache" in inspect.signature(make_masks).parameters else "past_key_values"
+        )
+        return make_masks(
             attention_mask=attention_mask,
             encoder_attention_mask=None,
             embedding_output=hidden,
             encoder_hidden_states=None,
-            past_key_values=None,
+            **{no_cache: None},
         )[0]
 
     def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, k: int) -> torch.Tensor:
