@@ -6,15 +6,19 @@ returns the observed and expected value, the baseline rate and a z score. The z 
 upper-tail probability of the observation under the baseline, written as a standard-normal
 quantile, so a 10-item window and a 500-item window are on one scale and one threshold fits both.
 
-- `negative_share`: negatives are judged as a count against volume × the baseline's pooled rate,
-  with extra-binomial spread: the between-window variance tau² is the DerSimonian-Laird moment
+- `negative_share`: negatives are judged as a count against volume × the baseline's rate
+  (weighted towards recent windows, so a slow drift in tone is not read as a spike), with
+  extra-binomial spread: the between-window variance tau² is the DerSimonian-Laird moment
   estimate used for overdispersed funnel plots (Spiegelhalter, "Funnel plots for comparing
   institutional performance", Stat Med 2005, §3.5), and the uncertainty of the pooled rate itself
   is added as Farrington et al. do for their prediction threshold ("A statistical algorithm for
   the early detection of outbreaks of infectious disease", JRSS A 1996). The tail is the
   beta-binomial's, computed through Kish's design effect D = 1 + (n - 1)·rho (a binomial with
   n/D trials), which keeps small windows exact enough: 2 of 2 negative is never evidence, 15 of
-  17 where 1 is usual is overwhelming.
+  17 where 1 is usual is overwhelming. Two guards from the benchmark: tau² counts only the excess
+  of Cochran's Q over its null mean plus half its null spread (at 5 items a window the plain
+  estimate is mostly noise), and z is read as Student-t with Satterthwaite's degrees of freedom,
+  since the spread itself comes from a few dozen windows.
 - `negative_count`: negatives per window against the baseline's mean, negative binomial with the
   method-of-moments overdispersion of the baseline counts (Poisson when there is none), plus the
   variance of the estimated mean (Farrington's prediction variance).
@@ -33,7 +37,7 @@ from scipy import special
 
 Floats = NDArray[np.float64]
 Z_LIMIT = 40.0  # tail probabilities underflow long before this: report "at least 40"
-MAX_RHO = 0.95
+MAX_RHO = 0.95  # the intra-window correlation is a correlation: keep the design effect finite
 OUTLIER_MIN_ITEMS = 10  # a handful of items is too few to call a window a past burst
 OUTLIER_RESIDUAL = 4.0  # a past burst, not noise (Noufaily et al. cut at 2.58: too eager here)
 SHRINK = 0.5  # of the null spread of Q not taken as heterogeneity (see `_tau2`)
@@ -88,28 +92,9 @@ def share_evidence(
     window_negative: Floats, window_volume: Floats, base_negative: Floats, base_volume: Floats
 ) -> Evidence:
     """Negatives in a window of its volume against the baseline's negative rate."""
-    observed = base_volume > 0
-    # A past burst in the baseline would widen the spread and mask the next one: windows far
-    # above a robust first fit (median share, MAD spread) are left out, as Farrington's
-    # reweighting does (Noufaily et al., Stat Med 2013).
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-empty baselines: NaN, then 0
-        shares = np.where(observed, base_negative / base_volume, np.nan)
-        centre = np.nan_to_num(np.nanmedian(shares, axis=1), nan=0.5)
-        mad = np.nan_to_num(np.nanmedian(np.abs(shares - centre[:, None]), axis=1))
-        binomial = np.nanmedian(
-            np.where(observed, centre[:, None] * (1 - centre[:, None]) / base_volume, np.nan),
-            axis=1,
-        )
-        robust_tau2 = np.maximum(np.square(1.4826 * mad) - np.nan_to_num(binomial), 0.0)
-        scale = np.sqrt(
-            np.maximum(centre * (1 - centre), 1e-3)[:, None] / base_volume + robust_tau2[:, None]
-        )
-        residual = (shares - centre[:, None]) / scale
-    outlier = (np.nan_to_num(residual) > OUTLIER_RESIDUAL) & (base_volume >= OUTLIER_MIN_ITEMS)
-    observed &= ~outlier
+    observed = (base_volume > 0) & ~_past_bursts(base_negative, base_volume)
     base_negative, base_volume = base_negative * observed, base_volume * observed
-    pooled, tau2 = _share_spread(base_negative, base_volume, observed)
+    _, tau2 = _share_spread(base_negative, base_volume, observed)
     # The expected rate leans on recent windows, so a slow drift in tone is not read as a spike.
     recency = _recency(base_volume.shape[1])
     weighted_n = base_volume @ recency
@@ -130,6 +115,29 @@ def share_evidence(
         k,
     )
     return Evidence(x.astype(np.float64), n * rate, rate, z)
+
+
+def _past_bursts(base_negative: Floats, base_volume: Floats) -> NDArray[np.bool_]:
+    """Baseline windows far above a robust first fit (median share, MAD spread).
+
+    A past burst left in the baseline would widen the spread and mask the next one, so such
+    windows are left out, as Farrington's reweighting does (Noufaily et al., Stat Med 2013)."""
+    observed = base_volume > 0
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-empty baselines: NaN, then 0
+        shares = np.where(observed, base_negative / base_volume, np.nan)
+        centre = np.nan_to_num(np.nanmedian(shares, axis=1), nan=0.5)
+        mad = np.nan_to_num(np.nanmedian(np.abs(shares - centre[:, None]), axis=1))
+        binomial = np.nanmedian(
+            np.where(observed, centre[:, None] * (1 - centre[:, None]) / base_volume, np.nan),
+            axis=1,
+        )
+        robust_tau2 = np.maximum(np.square(1.4826 * mad) - np.nan_to_num(binomial), 0.0)
+        scale = np.sqrt(
+            np.maximum(centre * (1 - centre), 1e-3)[:, None] / base_volume + robust_tau2[:, None]
+        )
+        residual = (shares - centre[:, None]) / scale
+    return (np.nan_to_num(residual) > OUTLIER_RESIDUAL) & (base_volume >= OUTLIER_MIN_ITEMS)
 
 
 def _share_spread(
