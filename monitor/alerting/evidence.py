@@ -67,8 +67,8 @@ def z_from_tail(tail: Floats) -> Floats:
 
 def _t_adjusted(z: Floats, estimated: Floats, total: Floats, k: NDArray[np.int_]) -> Floats:
     """`z` as if it were Student-t, with Satterthwaite's degrees of freedom for a variance of
-    which `estimated` (out of `total`) comes from `k` baseline windows: a spread read off 48
-    windows is itself uncertain, and that matters most on busy series where it dominates."""
+    which `estimated` (out of `total`) comes from `k` baseline windows: a spread read off a few
+    dozen windows is itself uncertain, most of all on busy series where it dominates."""
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(estimated > 0, np.square(total / estimated) * np.maximum(k - 1, 1), np.inf)
     df = np.nan_to_num(df, nan=np.inf, posinf=1e9)
