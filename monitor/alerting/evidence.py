@@ -137,7 +137,10 @@ def _past_bursts(base_negative: Floats, base_volume: Floats) -> NDArray[np.bool_
             np.maximum(centre * (1 - centre), 1e-3)[:, None] / base_volume + robust_tau2[:, None]
         )
         residual = (shares - centre[:, None]) / scale
-    return (np.nan_to_num(residual) > OUTLIER_RESIDUAL) & (base_volume >= OUTLIER_MIN_ITEMS)
+    outliers: NDArray[np.bool_] = (np.nan_to_num(residual) > OUTLIER_RESIDUAL) & (
+        base_volume >= OUTLIER_MIN_ITEMS
+    )
+    return outliers
 
 
 def _share_spread(
