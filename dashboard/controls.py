@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import data, transforms
 from monitor.storage.queries import TimeRange
+from monitor.storage.reading import StoreUnreadable
 
 RANGE_KEY = "range"
 ALERT_PARAM = "alert"  # `?alert=ID` opens one alert on the Alerts page
@@ -52,7 +53,7 @@ def live(body: Callable[[], None]) -> Callable[[], None]:
     def run() -> None:
         try:
             body()
-        except data.DashboardDataError as e:
+        except StoreUnreadable as e:
             st.error(str(e), icon=":material/database:")
 
     return run

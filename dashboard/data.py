@@ -19,15 +19,12 @@ from dashboard import transforms
 from dashboard.settings import DashboardSettings
 from monitor.storage import alert_queries, queries
 from monitor.storage.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
-from monitor.storage.reading import StoreUnreadable, read_engine, read_session
+from monitor.storage.reading import read_engine, read_session
 from monitor.storage.records import AlertRecord
 
 # Shorter than the refresh interval, so each refresh reads fresh rows, yet reruns in between
 # (widget changes, several charts on a page) share one query.
 CACHE_TTL_S = 3.0
-
-
-DashboardDataError = StoreUnreadable  # what pages catch: the database cannot be read
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,7 +40,7 @@ def _engine(url: str) -> Engine:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    """A read session; driver errors become `DashboardDataError` with what to do about them."""
+    """A read session; driver errors become `StoreUnreadable` with what to do about them."""
     with read_session(_engine(settings().read_url)) as session:
         yield session
 
