@@ -27,3 +27,7 @@ class RoleGrantFailed(MonitorError):
 
 class PruneFailed(MonitorError):
     """A retention batch failed; it was rolled back, earlier batches stay deleted."""
+
+
+class BackfillFailed(MonitorError):
+    """A rollup backfill batch failed; it was rolled back and the backfill can simply be re-run."""

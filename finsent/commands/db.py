@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from finsent.commands.prune import prune
 from migrations import alembic_config
 from monitor.exceptions import RoleGrantFailed
+from monitor.storage.backfill import backfill_rollups
 from monitor.storage.db import check_connection, describe, ensure_database, make_engine
 from monitor.storage.grants import check_role_name, grant_reader
 from monitor.storage.settings import MonitorSettings
@@ -63,6 +64,26 @@ def current() -> None:
 
 
 db_app.command("prune")(prune)  # retention: finsent/commands/prune.py
+
+
+@db_app.command("backfill-rollups")
+def backfill_rollups_command() -> None:
+    """Fill the hour/day rollups and ingest counters from the history stored before 0005.
+
+    Rebuilds them from the minute rollup and the documents, one day (series) or hour (ingest) per
+    short transaction, while the worker keeps writing; then the dashboard reads them. Safe to
+    run again at any time. Run it once after `finsent db upgrade` on a database that had rows,
+    once every worker runs the new version.
+    """
+    engine = make_engine(_reachable_settings())
+    try:
+        done = backfill_rollups(engine, progress=lambda line: typer.echo(line, err=True))
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"rollups complete: {done.series_days} dimension-days of series and "
+        f"{done.ingest_hours} hours of ingest counters rebuilt"
+    )
 
 
 @db_app.command("grant-reader")

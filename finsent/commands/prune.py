@@ -17,12 +17,16 @@ SETTING = {
     "documents": "FINSENT_RETENTION_DAYS",
     "rejected_records": "FINSENT_RETENTION_DAYS",
     "sentiment_minute": "FINSENT_SERIES_RETENTION_DAYS",
+    "sentiment_hour": "FINSENT_SERIES_RETENTION_DAYS",
+    "sentiment_day": "FINSENT_SERIES_RETENTION_DAYS",
     "alert_deliveries": "FINSENT_OUTBOX_RETENTION_DAYS",
 }
 WHAT = {
     "documents": "published",
     "rejected_records": "received",
     "sentiment_minute": "minutes",
+    "sentiment_hour": "whole hours",
+    "sentiment_day": "whole days",
     "alert_deliveries": "finished",
 }
 
@@ -35,7 +39,8 @@ def prune(
     """Delete rows older than the retention settings, oldest first, in short transactions.
 
     FINSENT_RETENTION_DAYS: documents and rejected records; FINSENT_SERIES_RETENTION_DAYS:
-    per-minute series (kept as far back as the alert rules' baselines need);
+    the minute, hour and day series (kept as far back as the alert rules' baselines need; an
+    hour or day goes once all of it is older);
     FINSENT_OUTBOX_RETENTION_DAYS: delivered or given-up webhook deliveries. 0 keeps everything.
     Documents an open alert shows are kept. The alerter's leader runs this once a day.
     """

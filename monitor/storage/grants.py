@@ -20,14 +20,24 @@ from monitor.storage.models import (
     AlertDelivery,
     Base,
     Document,
+    IngestDay,
+    IngestHour,
+    IngestMinute,
     RejectedRecord,
+    RollupState,
+    SentimentDay,
+    SentimentHour,
     SentimentMinute,
 )
 
 # What monitor.storage.queries and alert_queries read (through records.py). test_grants runs every
 # one of them as the role, so a table they start reading without being listed here fails there.
 READER_TABLES: tuple[str, ...] = tuple(
-    str(m.__tablename__) for m in (Document, SentimentMinute, Alert, AlertDelivery, RejectedRecord)
+    str(m.__tablename__)
+    for m in (
+        *(Document, SentimentMinute, Alert, AlertDelivery, RejectedRecord),
+        *(SentimentHour, SentimentDay, IngestMinute, IngestHour, IngestDay, RollupState),
+    )
 )
 # Every table finsent keeps: on these the role ends with nothing beyond SELECT on READER_TABLES.
 OWN_TABLES: tuple[str, ...] = (*Base.metadata.tables, "alembic_version")

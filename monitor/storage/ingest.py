@@ -1,7 +1,7 @@
 """The worker's sink: store one batch of scored documents and rejections in one transaction.
 
 Idempotent by design: documents already stored are skipped and only new ones are counted in
-`sentiment_minute`, so a replayed Kafka batch changes nothing.
+the rollups (`rollup_tables.write_rollups`), so a replayed Kafka batch changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, Engine
 
-from monitor.storage.rollup import Counted, MinuteDelta, rollup
+from monitor.storage.rollup import Counted
+from monitor.storage.rollup_tables import write_rollups
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +74,8 @@ _INSERT_NEW = f"""
 insert into documents ({", ".join(_DOC_COLUMNS)})
 select {", ".join(_DOC_COLUMNS)} from incoming_documents
 on conflict (id) do nothing
-returning published_at, topic, tickers, sentiment, score
+returning published_at, topic, tickers, sentiment, score, model, ingested_at
 """  # noqa: S608 - column names come from the dataclass, not from input
-_UPSERT_MINUTES = """
-insert into sentiment_minute as m
-  (dimension, key, minute, n_negative, n_neutral, n_positive, score_sum)
-select * from unnest(
-  %s::text[], %s::text[], %s::timestamptz[], %s::int[], %s::int[], %s::int[], %s::float8[])
-on conflict (dimension, key, minute) do update set
-  n_negative = m.n_negative + excluded.n_negative,
-  n_neutral = m.n_neutral + excluded.n_neutral,
-  n_positive = m.n_positive + excluded.n_positive,
-  score_sum = m.score_sum + excluded.score_sum
-"""
 _INSERT_REJECTIONS = f"""
 insert into rejected_records ({", ".join(_REJECT_COLUMNS)})
 select * from unnest(
@@ -97,19 +87,17 @@ on conflict (topic, kafka_partition, kafka_offset) do nothing
 def write_batch(
     engine: Engine, documents: Sequence[ScoredDocument], rejections: Sequence[Rejection]
 ) -> BatchResult:
-    """Store a batch atomically: new documents, their minute counts, and the rejections."""
+    """Store a batch atomically: new documents, their rollup counts, and the rejections."""
     with engine.begin() as connection:
         raw = _psycopg(connection)
         with raw.cursor() as cursor:
             counted = _insert_documents(cursor, documents) if documents else []
-            deltas = rollup(counted)
-            if deltas:
-                cursor.execute(_UPSERT_MINUTES, _columns(deltas))
+            minute_rows = write_rollups(cursor, counted)
             new_rejections = 0
             if rejections:
                 cursor.execute(_INSERT_REJECTIONS, _columns(rejections))
                 new_rejections = max(cursor.rowcount, 0)
-    return BatchResult(len(counted), len(deltas), new_rejections)
+    return BatchResult(len(counted), minute_rows, new_rejections)
 
 
 def _insert_documents(cursor: psycopg.Cursor[Any], docs: Sequence[ScoredDocument]) -> list[Counted]:
@@ -121,7 +109,7 @@ def _insert_documents(cursor: psycopg.Cursor[Any], docs: Sequence[ScoredDocument
     return [Counted(*row) for row in cursor.fetchall()]
 
 
-def _columns(rows: Sequence[MinuteDelta] | Sequence[Rejection]) -> list[list[object]]:
+def _columns(rows: Sequence[Rejection]) -> list[list[object]]:
     """Transpose dataclass rows into one list per column, for `unnest`."""
     return [list(column) for column in zip(*(astuple(r) for r in rows), strict=True)]
 

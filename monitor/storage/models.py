@@ -55,6 +55,8 @@ class Document(Base):
         Index("ix_documents_published_at", "published_at"),
         Index("ix_documents_topic_published_at", "topic_id", "published_at"),
         Index("ix_documents_tickers", "tickers", postgresql_using="gin"),
+        # The newest item's processing time, and the rollup backfill's walk over history.
+        Index("ix_documents_ingested_at", "ingested_at"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -81,7 +83,19 @@ class Document(Base):
     kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class SentimentMinute(Base):
+class _SentimentCounts:
+    """The counters every sentiment rollup row holds, whatever its resolution."""
+
+    # First in the table, so the primary key reads (dimension, key, time).
+    dimension: Mapped[str] = mapped_column(Text, primary_key=True, sort_order=-1)
+    key: Mapped[str] = mapped_column(Text, primary_key=True, sort_order=-1)
+    n_negative: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    n_neutral: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    n_positive: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    score_sum: Mapped[float] = mapped_column(Float, server_default=text("0"))
+
+
+class SentimentMinute(_SentimentCounts, Base):
     """Per-minute counts by class and score sum, per dimension (all, topic, ticker) and key."""
 
     __tablename__ = "sentiment_minute"
@@ -90,13 +104,72 @@ class SentimentMinute(Base):
         Index("ix_sentiment_minute_dimension_minute", "dimension", "minute"),
     )
 
-    dimension: Mapped[str] = mapped_column(Text, primary_key=True)
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
     minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    n_negative: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    n_neutral: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    n_positive: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    score_sum: Mapped[float] = mapped_column(Float, server_default=text("0"))
+
+
+class SentimentHour(_SentimentCounts, Base):
+    """`sentiment_minute` summed per UTC hour; kept in the same transactions, so always equal."""
+
+    __tablename__ = "sentiment_hour"
+    __table_args__ = (
+        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
+        Index("ix_sentiment_hour_dimension_hour", "dimension", "hour"),
+    )
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+class SentimentDay(_SentimentCounts, Base):
+    """`sentiment_minute` summed per UTC day; kept in the same transactions, so always equal."""
+
+    __tablename__ = "sentiment_day"
+    __table_args__ = (
+        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
+        Index("ix_sentiment_day_dimension_day", "dimension", "day"),
+    )
+
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+class _IngestCounts:
+    """Stored documents per model in one bucket of processing time (`ingested_at`)."""
+
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    documents: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    last_ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IngestMinute(_IngestCounts, Base):
+    __tablename__ = "ingest_minute"
+
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+class IngestHour(_IngestCounts, Base):
+    __tablename__ = "ingest_hour"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+class IngestDay(_IngestCounts, Base):
+    __tablename__ = "ingest_day"
+
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+class RollupState(Base):
+    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`).
+
+    Until they do (a database that had rows before migration 0005, until `finsent db
+    backfill-rollups` finishes), queries read the minute rollup and `documents` as before.
+    """
+
+    __tablename__ = "rollup_state"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    completed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Alert(Base):

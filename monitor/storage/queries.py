@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from monitor.storage.models import Document, RejectedRecord, SentimentMinute
+from monitor.storage import series_queries
+from monitor.storage.models import Document, IngestDay, RejectedRecord, SentimentMinute
 from monitor.storage.records import Headline, headline_of
-
-# date_bin needs an origin; any fixed instant aligned to the minute works.
-_ORIGIN = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+from monitor.storage.rollup_tables import rollups_complete
+from monitor.storage.series_queries import binned
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +90,33 @@ def sentiment_series(
     bucket: timedelta,
     keys: tuple[str, ...] | None = None,
 ) -> list[SeriesPoint]:
-    """Per-bucket counts for `dimension`, every key or only `keys`, oldest bucket first."""
-    binned = func.date_bin(bucket, SentimentMinute.minute, literal(_ORIGIN)).label("bucket")
-    stmt: Select[Any] = (
-        select(
-            SentimentMinute.key,
-            binned,
-            func.sum(SentimentMinute.n_negative),
-            func.sum(SentimentMinute.n_neutral),
-            func.sum(SentimentMinute.n_positive),
-            func.sum(SentimentMinute.score_sum),
-        )
-        .where(SentimentMinute.dimension == dimension)
-        .where(SentimentMinute.minute >= time_range.since)
-        .where(SentimentMinute.minute < time_range.until)
-        .group_by(SentimentMinute.key, binned)
-        .order_by(binned, SentimentMinute.key)
+    """Per-bucket counts for `dimension`, every key or only `keys`, oldest bucket first.
+
+    Counts the minutes that start in the range, read at the coarsest resolution that serves it.
+    """
+    rows = series_queries.series_rows(
+        session=session,
+        dimension=dimension,
+        since=time_range.since,
+        until=time_range.until,
+        bucket=bucket,
+        keys=keys,
     )
-    if keys is not None:
-        stmt = stmt.where(SentimentMinute.key.in_(keys))
+    if rows is None:
+        return []
+    start = binned(rows.c.start, bucket)
+    stmt = (
+        select(
+            rows.c.key,
+            start,
+            func.sum(rows.c.n_negative),
+            func.sum(rows.c.n_neutral),
+            func.sum(rows.c.n_positive),
+            func.sum(rows.c.score_sum),
+        )
+        .group_by(rows.c.key, start)
+        .order_by(start, rows.c.key)
+    )
     return [
         SeriesPoint(row[0], row[1], int(row[2]), int(row[3]), int(row[4]), float(row[5]))
         for row in session.execute(stmt)
@@ -119,20 +127,23 @@ def top_keys(
     *, session: Session, dimension: str, time_range: TimeRange, contains: str = "", limit: int = 50
 ) -> list[KeyVolume]:
     """Keys of `dimension` by item count in the range, busiest first; `contains` filters keys."""
-    volume = func.sum(
-        SentimentMinute.n_negative + SentimentMinute.n_neutral + SentimentMinute.n_positive
+    rows = series_queries.series_rows(
+        session=session,
+        dimension=dimension,
+        since=time_range.since,
+        until=time_range.until,
+        bucket=None,
+        contains=contains,
     )
+    if rows is None:
+        return []
+    volume = func.sum(rows.c.n_negative + rows.c.n_neutral + rows.c.n_positive)
     stmt = (
-        select(SentimentMinute.key, volume)
-        .where(SentimentMinute.dimension == dimension)
-        .where(SentimentMinute.minute >= time_range.since)
-        .where(SentimentMinute.minute < time_range.until)
-        .group_by(SentimentMinute.key)
-        .order_by(volume.desc(), SentimentMinute.key)
+        select(rows.c.key, volume)
+        .group_by(rows.c.key)
+        .order_by(volume.desc(), rows.c.key)
         .limit(limit)
     )
-    if contains:
-        stmt = stmt.where(SentimentMinute.key.icontains(contains, autoescape=True))
     return [KeyVolume(key, int(n)) for key, n in session.execute(stmt)]
 
 
@@ -167,17 +178,35 @@ def count_headlines(*, session: Session, flt: HeadlineFilter) -> int:
 def ingest_series(*, session: Session, time_range: TimeRange, bucket: timedelta) -> list[KeyVolume]:
     """Items the worker stored per bucket of `ingested_at` (processing time), oldest first.
 
-    The key of each row is the bucket's start as an ISO string.
+    Counts the items stored in the minutes that start in the range, from the ingest rollups
+    (from `documents` until `finsent db backfill-rollups` has run once). The key of each row is
+    the bucket's start as an ISO string.
     """
-    binned = func.date_bin(bucket, Document.ingested_at, literal(_ORIGIN)).label("bucket")
+    if not rollups_complete(session=session):
+        return _ingest_series_scan(session, time_range, bucket)
+    rows = series_queries.ingest_rows(
+        session=session, since=time_range.since, until=time_range.until, bucket=bucket
+    )
+    if rows is None:
+        return []
+    start, n = binned(rows.c.start, bucket), func.sum(rows.c.documents)
+    stmt = select(start, n).group_by(start).having(n > 0).order_by(start)
+    return [KeyVolume(at.isoformat(), int(count)) for at, count in session.execute(stmt)]
+
+
+def _ingest_series_scan(
+    session: Session, time_range: TimeRange, bucket: timedelta
+) -> list[KeyVolume]:
+    """`ingest_series` straight from `documents`, for a database not yet backfilled."""
+    start = binned(Document.ingested_at, bucket)
     stmt = (
-        select(binned, func.count())
+        select(start, func.count())
         .where(Document.ingested_at >= time_range.since)
         .where(Document.ingested_at < time_range.until)
-        .group_by(binned)
-        .order_by(binned)
+        .group_by(start)
+        .order_by(start)
     )
-    return [KeyVolume(start.isoformat(), int(n)) for start, n in session.execute(stmt)]
+    return [KeyVolume(at.isoformat(), int(n)) for at, n in session.execute(stmt)]
 
 
 def rejected_by_reason(*, session: Session, time_range: TimeRange) -> list[KeyVolume]:
@@ -195,9 +224,15 @@ def rejected_by_reason(*, session: Session, time_range: TimeRange) -> list[KeyVo
 
 def model_usage(*, session: Session) -> list[ModelUsage]:
     """Each model (name and version) that scored stored items, most recently used first."""
-    last = func.max(Document.ingested_at)
-    stmt = select(Document.model, func.count(), last).group_by(Document.model).order_by(last.desc())
-    return [ModelUsage(model, int(n), seen) for model, n, seen in session.execute(stmt)]
+    if rollups_complete(session=session):
+        n: ColumnElement[int] = func.sum(IngestDay.documents)
+        last = func.max(IngestDay.last_ingested_at)
+        stmt = select(IngestDay.model, n, last).group_by(IngestDay.model).having(n > 0)
+    else:
+        n, last = func.count(), func.max(Document.ingested_at)
+        stmt = select(Document.model, n, last).group_by(Document.model)
+    stmt = stmt.order_by(last.desc())
+    return [ModelUsage(model, int(count), seen) for model, count, seen in session.execute(stmt)]
 
 
 def history_start(*, session: Session) -> datetime | None:
@@ -210,14 +245,19 @@ def history_start(*, session: Session) -> datetime | None:
 
 
 def pipeline_status(*, session: Session) -> PipelineStatus:
-    """Totals and the newest item's times."""
-    docs = session.execute(
-        select(func.count(), func.max(Document.published_at), func.max(Document.ingested_at))
-    ).one()
+    """Totals and the newest item's times: counters and index lookups, never a scan of documents
+    (until the first `finsent db backfill-rollups` of a database that had rows before 0005)."""
+    if rollups_complete(session=session):
+        documents = session.scalar(select(func.sum(IngestDay.documents)))
+    else:
+        documents = session.scalar(select(func.count()).select_from(Document))
+    # Rejected records are few (the dead-letter path); their count reads the received_at index.
     rejected = session.scalar(select(func.count()).select_from(RejectedRecord))
+    newest = select(Document.published_at).order_by(Document.published_at.desc()).limit(1)
+    stored = select(Document.ingested_at).order_by(Document.ingested_at.desc()).limit(1)
     return PipelineStatus(
-        documents=int(docs[0]),
+        documents=int(documents or 0),
         rejected=int(rejected or 0),
-        last_published_at=docs[1],
-        last_ingested_at=docs[2],
+        last_published_at=session.scalar(newest),
+        last_ingested_at=session.scalar(stored),
     )

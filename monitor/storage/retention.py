@@ -2,7 +2,10 @@
 
 Each batch is its own transaction of at most `batch_rows` rows, found through the table's time
 index (the small outbox has none and is scanned) and deleted by ctid, so the worker's inserts
-never wait long behind a prune, and a failure rolls back that one batch only.
+never wait long behind a prune, and a failure rolls back that one batch only. A rollup row
+(minute, hour, day) goes only once the whole of its bucket is older than the cutoff; the ingest
+counters lose the documents a batch deletes in that batch's transaction, so they always count
+exactly the stored documents.
 """
 
 from __future__ import annotations
@@ -19,15 +22,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from monitor.exceptions import PruneFailed
 from monitor.storage.db import error_summary
-from monitor.storage.models import (
-    DIMENSIONS,
-    Alert,
-    AlertDelivery,
-    Base,
-    Document,
-    RejectedRecord,
-    SentimentMinute,
-)
+from monitor.storage.models import DIMENSIONS, Alert, AlertDelivery, Base, Document, RejectedRecord
+from monitor.storage.resolution import floor
+from monitor.storage.rollup_tables import SERIES, RollupTable, subtract_documents
 from monitor.storage.settings import MonitorSettings
 
 DEFAULT_BATCH_ROWS = 5000
@@ -35,15 +32,18 @@ DEFAULT_BATCH_ROWS = 5000
 LOCK_TIMEOUT = timedelta(seconds=5)
 # A row's physical address: unqualified, it names the row of the innermost table read.
 CTID: ColumnClause[Any] = literal_column("ctid")
-TABLES = ("documents", "rejected_records", "sentiment_minute", "alert_deliveries")
+SERIES_TABLES = tuple(t.name for t in SERIES)
+TABLES = ("documents", "rejected_records", *SERIES_TABLES, "alert_deliveries")
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
     """How long each kind of row is kept; None keeps it for ever.
 
-    `documents` covers `documents` and `rejected_records` (both are the ingest record);
-    `series` covers `sentiment_minute`; `outbox` covers delivered or given-up deliveries.
+    `documents` covers `documents` and `rejected_records` (both are the ingest record; the
+    ingest counters follow the documents); `series` covers `sentiment_minute`, `_hour` and
+    `_day` (a row goes once its whole bucket is older); `outbox` covers delivered or given-up
+    deliveries.
     """
 
     documents: timedelta | None = None
@@ -100,7 +100,7 @@ class Cutoffs:
     def of(self, table: str) -> datetime | None:
         if table in ("documents", "rejected_records"):
             return self.documents
-        return self.series if table == "sentiment_minute" else self.outbox
+        return self.series if table in SERIES_TABLES else self.outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +144,14 @@ class _Sweep:
     model: type[Base]
     time: ColumnElement[datetime] | InstrumentedAttribute[datetime]
     keep: tuple[ColumnElement[bool], ...] = ()
+    # Rollup rows cover a bucket of this size from their time: they go once all of it is old.
+    bucket: timedelta | None = None
+    # Deleting documents takes them off the ingest counters in the same transaction.
+    counted: bool = False
+
+    def cutoff(self, cutoff: datetime) -> datetime:
+        """Delete rows whose time is before this: a whole bucket before `cutoff` for rollups."""
+        return cutoff if self.bucket is None else floor(cutoff, self.bucket)
 
 
 def _sweeps() -> list[_Sweep]:
@@ -156,18 +164,10 @@ def _sweeps() -> list[_Sweep]:
             Document.published_at,
             # An open alert's evidence stays while the alert is open.
             (Document.id.not_in(select(func.unnest(Alert.document_ids)).where(firing)),),
+            counted=True,
         ),
         _Sweep("rejected_records", RejectedRecord, RejectedRecord.received_at),
-        *(
-            # One pass per dimension, so each batch is a range scan of (dimension, minute).
-            _Sweep(
-                "sentiment_minute",
-                SentimentMinute,
-                SentimentMinute.minute,
-                (SentimentMinute.dimension == dimension,),
-            )
-            for dimension in DIMENSIONS
-        ),
+        *(_series_sweep(table, dimension) for table in SERIES for dimension in DIMENSIONS),
         _Sweep(
             "alert_deliveries",
             AlertDelivery,
@@ -175,6 +175,12 @@ def _sweeps() -> list[_Sweep]:
             (AlertDelivery.alert_id.not_in(select(Alert.id).where(firing)),),
         ),
     ]
+
+
+def _series_sweep(table: RollupTable, dimension: str) -> _Sweep:
+    # One pass per dimension, so each batch is a range scan of (dimension, time).
+    keep = (table.model.dimension == dimension,)
+    return _Sweep(table.name, table.model, table.time, keep, bucket=table.step)
 
 
 def prune(
@@ -198,9 +204,10 @@ def prune(
     counts = {t: TableCount(t, cutoffs.of(t)) for t in TABLES}
     complete = True
     for sweep in _sweeps():
-        cutoff = cutoffs.of(sweep.table)
-        if cutoff is None or not complete:
+        configured = cutoffs.of(sweep.table)
+        if configured is None or not complete:
             continue
+        cutoff = sweep.cutoff(configured)
         if dry_run:
             rows, batches = pruner.count(sweep, cutoff), 0
         else:
@@ -263,13 +270,17 @@ class _Pruner:
         # `ctid = any(array(...))` is a TID scan: the batch's rows are fetched directly, where
         # a join back on the key may scan the whole table. A row updated meanwhile (late data
         # added to an old minute) has moved and is left for the next run.
+        counted = (Document.ingested_at, Document.model) if sweep.counted else ()
         stmt = (
             delete(sweep.model)
             .where(CTID == any_(func.array(victims.scalar_subquery())))
-            .returning(sweep.time)
+            .returning(sweep.time, *counted)
             .execution_options(synchronize_session=False)
         )
         with self._sessions.begin() as session:
             timeout = f"{self._lock_timeout_ms}ms"
             session.execute(select(func.set_config("lock_timeout", timeout, True)))
-            return list(session.scalars(stmt))
+            rows = session.execute(stmt).all()
+            if sweep.counted:
+                subtract_documents(session, [(row[1], row[2]) for row in rows])
+            return [row[0] for row in rows]

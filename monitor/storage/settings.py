@@ -27,7 +27,7 @@ class MonitorSettings(BaseSettings):
     database_pool_size: int = 5
     database_connect_timeout_s: float = 5.0
     retention_days: int = Field(default=0, ge=0)  # documents and rejected_records
-    series_retention_days: int = Field(default=0, ge=0)  # sentiment_minute
+    series_retention_days: int = Field(default=0, ge=0)  # sentiment_minute, _hour, _day
     outbox_retention_days: int = Field(default=0, ge=0)  # delivered or given-up deliveries
     retention_batch_rows: int = Field(default=5000, ge=1, le=1_000_000)
 

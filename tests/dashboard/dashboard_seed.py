@@ -1,4 +1,8 @@
-"""A small, realistic history written straight through the ORM: what the dashboard reads."""
+"""A small, realistic history written straight through the ORM: what the dashboard reads.
+
+Documents and minute rows go in directly; `finsent db backfill-rollups`' function then derives
+the hour/day rollups and ingest counters from them, as the worker would have kept them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from monitor.storage.backfill import backfill_rollups
 from monitor.storage.db import make_engine, make_sessionmaker
 from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord, SentimentMinute
 from monitor.storage.settings import MonitorSettings
@@ -176,6 +181,7 @@ def seed(settings: MonitorSettings) -> None:
     try:
         with make_sessionmaker(engine).begin() as session:
             _write(session)
+        backfill_rollups(engine)
     finally:
         engine.dispose()
 
@@ -217,5 +223,6 @@ def add_minute(settings: MonitorSettings, minute: datetime, *, items: int) -> No
         with make_sessionmaker(engine).begin() as session:
             session.add_all(docs)
             session.add_all(minutes(docs))
+        backfill_rollups(engine)
     finally:
         engine.dispose()

@@ -10,10 +10,13 @@ import sys
 import uuid
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from finsent.postgres import server_answers
+from migrations import alembic_config
+from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
 
 FINSENT = [sys.executable, "-m", "finsent"]
@@ -67,7 +70,8 @@ def test_db_upgrade_creates_database_then_downgrades_and_upgrades(postgres_serve
         up = run("db", "upgrade", env=env)
         assert up.returncode == 0, up.stderr
         assert "created the database" in up.stderr
-        assert "0004 (head)" in run("db", "current", env=env).stdout
+        head = ScriptDirectory.from_config(alembic_config(MonitorSettings())).get_current_head()
+        assert f"{head} (head)" in run("db", "current", env=env).stdout
         down = run("db", "downgrade", "base", env=env)
         assert down.returncode == 0, down.stderr
         again = run("db", "upgrade", env=env)
