@@ -144,7 +144,7 @@ def time_bars(frame: pd.DataFrame, *, time: str, count: str, bucket: timedelta) 
             x2="end:T",
             y=alt.Y(f"{count}:Q", title=count),
             y2=alt.datum(0),
-            tooltip=[alt.Tooltip(f"{time}:T", format="%H:%M", formatType="utc"), count],
+            tooltip=[alt.Tooltip(f"{time}:T", format="%Y-%m-%d %H:%M", formatType="utc"), count],
         )
         .properties(height=200)
     )

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from dashboard import transforms
 from dashboard.settings import DashboardSettings
-from monitor.storage import alert_queries, queries
-from monitor.storage.queries import HeadlineFilter, ModelUsage, PipelineStatus, TimeRange
+from monitor.storage import alert_queries, headline_queries, queries
+from monitor.storage.headline_queries import HeadlineCount, HeadlineCursor, HeadlineFilter
+from monitor.storage.queries import ModelUsage, PipelineStatus, TimeRange
 from monitor.storage.reading import read_engine, read_session
 from monitor.storage.records import AlertRecord
 
@@ -88,16 +89,24 @@ def top_keys(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def headlines(flt: HeadlineFilter, limit: int, offset: int = 0) -> pd.DataFrame:
+def headline_page(
+    flt: HeadlineFilter, limit: int, after: HeadlineCursor | None = None
+) -> tuple[pd.DataFrame, HeadlineCursor | None]:
+    """One page of matches, newest first, after `after`; and where the next page starts."""
     with _session() as session:
-        rows = queries.headlines(session=session, flt=flt, limit=limit, offset=offset)
-    return transforms.headlines_frame(rows)
+        page = headline_queries.headlines(session=session, flt=flt, limit=limit, after=after)
+    return transforms.headlines_frame(page.rows), page.next
+
+
+def headlines(flt: HeadlineFilter, limit: int) -> pd.DataFrame:
+    """The newest `limit` items matching `flt`."""
+    return headline_page(flt, limit)[0]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def count_headlines(flt: HeadlineFilter) -> int:
+def count_headlines(flt: HeadlineFilter) -> HeadlineCount:
     with _session() as session:
-        return queries.count_headlines(session=session, flt=flt)
+        return headline_queries.count_headlines(session=session, flt=flt)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

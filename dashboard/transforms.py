@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from model.labels import SENTIMENTS, TOPICS
+from monitor.storage.headline_queries import HeadlineCount
 from monitor.storage.queries import SeriesPoint, TimeRange
 from monitor.storage.records import AlertRecord, DeliveryRecord, Headline
 
@@ -22,9 +23,12 @@ RANGES: dict[str, timedelta] = {
     "24 hours": timedelta(days=1),
     "7 days": timedelta(days=7),
     "30 days": timedelta(days=30),
+    "90 days": timedelta(days=90),
 }
 DEFAULT_RANGE = "1 hour"
 
+# Minute buckets for short ranges; from an hour up, whole hours that divide a day, then a day, so
+# long ranges read hourly or daily rollups and a bucket never straddles midnight UTC.
 _BUCKETS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440))
 
 SERIES_COLUMNS = [
@@ -58,7 +62,8 @@ def time_range_ending(latest: datetime | None, span: timedelta, now: datetime) -
 
 
 def bucket_for(span: timedelta, max_points: int = 120) -> timedelta:
-    """The smallest standard bucket that keeps `span` within `max_points` points."""
+    """The smallest standard bucket that keeps `span` within `max_points` points, a day at most:
+    an hour in minutes, 24 hours in quarter hours, 7 days in 2 h, 90 days in days."""
     for bucket in _BUCKETS:
         if span / bucket <= max_points:
             return bucket
@@ -191,6 +196,16 @@ def deliveries_frame(rows: Iterable[DeliveryRecord]) -> pd.DataFrame:
     )
 
 
-def page_count(total: int, page_size: int) -> int:
-    """Pages needed for `total` rows (at least one, so an empty table still has page 1)."""
-    return max(1, -(-total // page_size))
+def bucket_label(bucket: timedelta) -> str:
+    """`1 day`, `6 h`, `5 min`: a bucket as a chart title says it."""
+    minutes = int(bucket.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day" if days == 1 else f"{days} days"
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def match_label(count: HeadlineCount) -> str:
+    """`37 items match`, or `1,000+ items match` when counting stopped at the cap."""
+    n = f"{count.value:,}+" if count.capped else f"{count.value:,}"
+    return f"{n} item matches" if n == "1" else f"{n} items match"

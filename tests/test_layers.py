@@ -13,6 +13,7 @@ OURS = ("model", "stream", "monitor", "dashboard", "migrations", "finsent")
 # monitor/storage's read API: the only part of monitor the dashboard may read through.
 READ_API = (
     "monitor.storage.queries",
+    "monitor.storage.headline_queries",
     "monitor.storage.alert_queries",
     "monitor.storage.records",
     "monitor.storage.reading",

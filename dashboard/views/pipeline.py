@@ -24,7 +24,7 @@ def main() -> None:
         window = controls.time_range()
         controls.caption(window)
         bucket = transforms.bucket_for(controls.span())
-        st.subheader(f"Items stored per {bucket.total_seconds() / 60:g} min (processing time)")
+        st.subheader(f"Items stored per {transforms.bucket_label(bucket)} (processing time)")
         if status.last_ingested_at is not None:
             until = max(window.until, status.last_ingested_at.replace(second=0) + bucket)
             rate = data.ingest_rate(until - controls.span(), until, bucket)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, controls, data, transforms
-from monitor.storage.queries import HeadlineFilter
+from monitor.storage.headline_queries import HeadlineFilter
 
 
 def main() -> None:

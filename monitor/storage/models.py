@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import Function
 
 # Stable constraint names, so migrations can drop and alter them by name.
 NAMING = {
@@ -52,7 +53,8 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         CheckConstraint(_one_of("sentiment", SENTIMENTS), name="sentiment"),
-        Index("ix_documents_published_at", "published_at"),
+        # Newest-first keyset paging: (published_at, id) < cursor, read backwards (0006).
+        Index("ix_documents_published_at_id", "published_at", "id"),
         Index("ix_documents_topic_published_at", "topic_id", "published_at"),
         Index("ix_documents_tickers", "tickers", postgresql_using="gin"),
         # The newest item's processing time, and the rollup backfill's walk over history.
@@ -93,6 +95,17 @@ class _SentimentCounts:
     n_neutral: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     n_positive: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     score_sum: Mapped[float] = mapped_column(Float, server_default=text("0"))
+
+
+# Headline search (0006): the English words of the headline plus the tagged tickers, so `AAPL` and
+# `$AAPL` find items tagged AAPL. An expression index (no stored column: adding one would rewrite
+# the table); queries must match on exactly `search_vector()` to use it.
+def search_vector() -> Function[Any]:
+    """The indexed tsvector of a document row, as SQL (the function is created by 0006)."""
+    return func.documents_search_vector(Document.headline, Document.tickers)
+
+
+Index("ix_documents_search", search_vector(), postgresql_using="gin")
 
 
 class SentimentMinute(_SentimentCounts, Base):

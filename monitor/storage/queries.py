@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from monitor.storage import series_queries
 from monitor.storage.models import Document, IngestDay, RejectedRecord, SentimentMinute
-from monitor.storage.records import Headline, headline_of
 from monitor.storage.rollup_tables import rollups_complete
 from monitor.storage.series_queries import binned
 
@@ -48,17 +46,6 @@ class SeriesPoint:
 class KeyVolume:
     key: str
     volume: int
-
-
-@dataclass(frozen=True, slots=True)
-class HeadlineFilter:
-    """What the Headlines table shows; empty fields filter nothing. `text` is a substring."""
-
-    time_range: TimeRange
-    topics: tuple[str, ...] = ()
-    sentiments: tuple[str, ...] = ()
-    ticker: str = ""
-    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,34 +132,6 @@ def top_keys(
         .limit(limit)
     )
     return [KeyVolume(key, int(n)) for key, n in session.execute(stmt)]
-
-
-def _filtered(stmt: Select[Any], flt: HeadlineFilter) -> Select[Any]:
-    stmt = stmt.where(Document.published_at >= flt.time_range.since)
-    stmt = stmt.where(Document.published_at < flt.time_range.until)
-    if flt.topics:
-        stmt = stmt.where(Document.topic.in_(flt.topics))
-    if flt.sentiments:
-        stmt = stmt.where(Document.sentiment.in_(flt.sentiments))
-    if flt.ticker:
-        stmt = stmt.where(Document.tickers.contains([flt.ticker.upper()]))
-    if flt.text:
-        stmt = stmt.where(Document.headline.icontains(flt.text, autoescape=True))
-    return stmt
-
-
-def headlines(
-    *, session: Session, flt: HeadlineFilter, limit: int = 50, offset: int = 0
-) -> list[Headline]:
-    """Items matching `flt`, newest first, one page of `limit` from `offset`."""
-    stmt = _filtered(select(Document), flt)
-    stmt = stmt.order_by(Document.published_at.desc(), Document.id).limit(limit).offset(offset)
-    return [headline_of(doc) for doc in session.scalars(stmt)]
-
-
-def count_headlines(*, session: Session, flt: HeadlineFilter) -> int:
-    """How many items match `flt` (for paging)."""
-    return int(session.scalar(_filtered(select(func.count()).select_from(Document), flt)) or 0)
 
 
 def ingest_series(*, session: Session, time_range: TimeRange, bucket: timedelta) -> list[KeyVolume]:

@@ -118,12 +118,23 @@ def test_every_page_draws_without_errors_and_refreshes_live(
             for path, title, charts in PAGES:
                 _check_page(page, f"{dashboard_url}/{path}", title, charts)
                 page.screenshot(path=str(tmp_path / f"dashboard-{path or 'overview'}.png"))
+            _check_headline_pages(page)
             _check_page(page, dashboard_url, "Overview", 2)
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
             _check_live_refresh(page, seeded)
         finally:
             browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 20_000
+
+
+def _check_headline_pages(page: Page) -> None:
+    """On the Headlines page (the last one opened), Older and Newer move by keyset pages."""
+    page.get_by_text("240 items match · page 1").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Older →").click()
+    page.get_by_text("240 items match · page 2").wait_for(timeout=30_000)
+    page.get_by_role("button", name="← Newer").click()
+    page.get_by_text("240 items match · page 1").wait_for(timeout=30_000)
+    assert page.locator(ERRORS).count() == 0
 
 
 def _check_live_refresh(page: Page, seeded: MonitorSettings) -> None:

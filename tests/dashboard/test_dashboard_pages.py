@@ -99,17 +99,30 @@ def test_pipeline_rate_rejects_and_model(dashboard_env: str) -> None:
     assert at.dataframe[0].value["model"].tolist() == ["finsent-minilm 1.0.0"]
 
 
-def test_headlines_filter_and_page(dashboard_env: str) -> None:
+def test_headlines_search_filter_and_keyset_pages(dashboard_env: str) -> None:
     at = _open("views/headlines.py")
-    assert len(at.dataframe[0].value) == 50
-    at.text_input[0].input("Earnings item").run()
+    first = at.dataframe[0].value
+    assert len(first) == 50 and first["published"].is_monotonic_decreasing
+    assert at.button(key="newer").disabled and not at.button(key="older").disabled
+    assert any("240 items match · page 1" in c.value for c in at.caption)
+    at.button(key="older").click().run()
+    second = at.dataframe[0].value
+    assert not at.exception
+    assert any("page 2" in c.value for c in at.caption)
+    assert second["published"].max() <= first["published"].min()
+    at.button(key="newer").click().run()
+    assert at.dataframe[0].value.equals(first)
+    at.text_input[0].input('"Earnings item" $NWF').run()
     at.multiselect[1].select("negative").run()
     table = at.dataframe[0].value
     assert not at.exception
-    assert set(table["sentiment"]) == {"negative"}
-    assert all("Earnings item" in h for h in table["headline"])
-    at.number_input[0].set_value(2).run()
-    assert not at.exception
+    assert any("page 1" in c.value for c in at.caption)  # new criteria: back to the newest
+    assert len(table) > 0 and set(table["sentiment"]) == {"negative"}
+    assert all(
+        "Earnings item" in h and "$NWF" in t for h, t in table[["headline", "tickers"]].values
+    )
+    at.text_input[0].input("'; drop table documents; -- %").run()
+    assert not at.exception and len(at.dataframe[0].value) == 0
 
 
 def test_empty_database_shows_hints_not_errors(

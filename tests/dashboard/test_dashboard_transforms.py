@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 
 from dashboard import charts, transforms
+from monitor.storage.headline_queries import HeadlineCount
 from monitor.storage.queries import SeriesPoint, TimeRange
 from monitor.storage.records import AlertRecord, DeliveryRecord
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+COUNTS = [(0, False), (1, False), (37, False), (1000, True)]
 
 
 def _point(key: str, minute: int, neg: int, neu: int, pos: int, score: float) -> SeriesPoint:
@@ -51,12 +53,34 @@ def test_time_range_ends_after_the_newest_minute_or_now() -> None:
         (timedelta(minutes=15), timedelta(minutes=1)),
         (timedelta(hours=1), timedelta(minutes=1)),
         (timedelta(hours=6), timedelta(minutes=5)),
+        (timedelta(days=1), timedelta(minutes=15)),
         (timedelta(days=7), timedelta(hours=2)),
+        (timedelta(days=30), timedelta(hours=6)),
+        (timedelta(days=90), timedelta(days=1)),
         (timedelta(days=365), timedelta(days=1)),
     ],
 )
 def test_bucket_keeps_charts_small(span: timedelta, bucket: timedelta) -> None:
     assert transforms.bucket_for(span) == bucket
+
+
+@pytest.mark.parametrize("label", list(transforms.RANGES))
+def test_every_offered_range_charts_at_a_resolution_that_fits(label: str) -> None:
+    span = transforms.RANGES[label]
+    for max_points in (60, 120):
+        bucket = transforms.bucket_for(span, max_points)
+        # A day is the coarsest bucket: 90 days draw 90 daily points even where 60 were asked.
+        assert span / bucket <= max(max_points, 90)
+        # Finer than a minute is never needed; an hour or more divides a day (rollup aligned).
+        assert bucket >= timedelta(minutes=1)
+        if bucket >= timedelta(hours=1):
+            assert timedelta(days=1) % bucket == timedelta(0) or bucket == timedelta(days=1)
+    assert "90 days" in transforms.RANGES
+
+
+def test_bucket_labels() -> None:
+    labels = [transforms.bucket_label(timedelta(minutes=m)) for m in (1, 15, 120, 1440, 2880)]
+    assert labels == ["1 min", "15 min", "2 h", "1 day", "2 days"]
 
 
 def test_deliveries_frame_shows_state_and_masked_endpoint() -> None:
@@ -98,8 +122,9 @@ def test_alerts_frame_runs_firing_episodes_until_now() -> None:
     assert transforms.subject(_alert("all", "", None)) == "all news"
 
 
-def test_page_count() -> None:
-    assert [transforms.page_count(n, 50) for n in (0, 1, 50, 51)] == [1, 1, 1, 2]
+def test_match_label_says_when_counting_stopped() -> None:
+    labels = [transforms.match_label(HeadlineCount(n, capped)) for n, capped in COUNTS]
+    assert labels == ["0 items match", "1 item matches", "37 items match", "1,000+ items match"]
 
 
 def test_charts_build_valid_vega_lite_specs() -> None:

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from monitor.exceptions import RoleGrantFailed
-from monitor.storage import alert_queries, queries
+from monitor.storage import alert_queries, headline_queries, queries
 from monitor.storage.grants import OWN_TABLES, READER_TABLES, grant_reader
+from monitor.storage.headline_queries import HeadlineFilter
 from monitor.storage.models import Base
-from monitor.storage.queries import HeadlineFilter, TimeRange
+from monitor.storage.queries import TimeRange
 from monitor.storage.reading import StoreUnreadable, read_engine, read_session
 from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import END, seed
@@ -74,8 +75,8 @@ def _dashboard_queries(alert_id: int) -> dict[str, Query]:
             session=s, dimension="topic", time_range=ALL_TIME, bucket=hour
         ),
         "top_keys": lambda s: queries.top_keys(session=s, dimension="ticker", time_range=ALL_TIME),
-        "headlines": lambda s: queries.headlines(session=s, flt=flt, limit=5),
-        "count_headlines": lambda s: queries.count_headlines(session=s, flt=flt),
+        "headlines": lambda s: headline_queries.headlines(session=s, flt=flt, limit=5),
+        "count_headlines": lambda s: headline_queries.count_headlines(session=s, flt=flt),
         "ingest_series": lambda s: queries.ingest_series(
             session=s, time_range=ALL_TIME, bucket=hour
         ),
@@ -133,7 +134,7 @@ def test_reader_runs_every_dashboard_query_and_sees_what_the_writer_sees(
         alert_id = alert_queries.alerts(session=s, status="firing")[0].id
     calls = _dashboard_queries(alert_id)
     # A query function added to the read API must be added here, so it runs as the role too.
-    assert set(calls) == _public_functions(queries, alert_queries)
+    assert set(calls) == _public_functions(queries, headline_queries, alert_queries)
     as_reader = _answers(url_as(database, role), calls)
     assert as_reader == _answers(database.sqlalchemy_url, calls)
     assert all(as_reader.values()), [name for name, value in as_reader.items() if not value]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor.storage import alert_queries, queries
 from monitor.storage.db import make_engine
-from monitor.storage.queries import HeadlineFilter, TimeRange
+from monitor.storage.queries import TimeRange
 from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import END, MINUTES, add_minute, seed
 
@@ -56,26 +56,6 @@ def test_top_keys_busiest_first_and_filtered(session: Session) -> None:
     assert tickers == sorted(tickers, key=lambda t: (-t.volume, t.key))
     found = queries.top_keys(session=session, dimension="ticker", time_range=ALL_TIME, contains="w")
     assert [t.key for t in found] == ["NWF"]
-
-
-def test_headline_filters_page_and_count(session: Session) -> None:
-    flt = HeadlineFilter(ALL_TIME, topics=("Earnings",), sentiments=("negative",), ticker="nwf")
-    total = queries.count_headlines(session=session, flt=flt)
-    first = queries.headlines(session=session, flt=flt, limit=10)
-    rest = queries.headlines(session=session, flt=flt, limit=1000, offset=10)
-    assert total == len(first) + len(rest) > 10
-    assert all(h.topic == "Earnings" and "NWF" in h.tickers for h in first + rest)
-    assert [h.published_at for h in first] == sorted((h.published_at for h in first), reverse=True)
-
-
-def test_text_search_is_a_literal_substring(session: Session) -> None:
-    def count(text: str) -> int:
-        return queries.count_headlines(session=session, flt=HeadlineFilter(ALL_TIME, text=text))
-
-    assert count("EARNINGS ITEM 89-") == 3  # case-insensitive
-    assert count("%") == 0  # a wildcard character matches itself only
-    assert count("'; drop table documents; --") == 0
-    assert count("") == MINUTES * 4
 
 
 def test_alerts_deliveries_and_driving_headlines(session: Session) -> None:

@@ -1,0 +1,59 @@
+"""How text typed into a headline search box becomes a PostgreSQL full-text match.
+
+Web-search rules (`websearch_to_tsquery`, English): words match any form (`cuts` finds `cut`),
+`"rate cut"` is a phrase, `OR` and `-word` work; a tagged ticker counts as a word (`AAPL` and
+`$AAPL` find items tagged AAPL); `downgr*` matches words that start so. User text only ever
+travels as a bound parameter and nothing typed raises: text without searchable words (`%`, `the`)
+matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy.dialects.postgresql import REGCONFIG
+
+from monitor.storage.models import search_vector
+
+SEARCH_CONFIG = "english"  # the configuration `documents_search_vector` (0006) indexes with
+# `word*` outside quotes: a prefix term. Two characters at least, so a prefix stays selective.
+_PREFIX = re.compile(r'(?<![\w"*-])(\w{2,})\*')
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """Search text split for PostgreSQL: `words` for `websearch_to_tsquery`, and `prefixes` made
+    of word characters only, so `to_tsquery` never sees its own syntax."""
+
+    words: str
+    prefixes: tuple[str, ...]
+
+
+def search_terms(text: str) -> SearchTerms:
+    """`text` as typed, each `word*` outside double quotes taken out as a (required) prefix."""
+    text = text.replace("\x00", " ")  # PostgreSQL text cannot hold NUL; it separates nothing
+    prefixes: list[str] = []
+    parts: list[str] = []
+    last = 0
+    for quoted in [*_QUOTED.finditer(text), None]:
+        outside = text[last : quoted.start() if quoted else len(text)]
+        prefixes += [m.group(1).lower() for m in _PREFIX.finditer(outside)]
+        parts.append(_PREFIX.sub(" ", outside))
+        if quoted:
+            parts.append(quoted.group(0))
+            last = quoted.end()
+    return SearchTerms(words="".join(parts), prefixes=tuple(dict.fromkeys(prefixes)))
+
+
+def matches(text: str) -> ColumnElement[bool]:
+    """SQL true for the documents `text` finds, on exactly the indexed expression."""
+    terms = search_terms(text)
+    config = literal(SEARCH_CONFIG, REGCONFIG)
+    query: ColumnElement[Any] = func.websearch_to_tsquery(config, terms.words)
+    for prefix in terms.prefixes:
+        query = query.op("&&")(func.to_tsquery(config, f"{prefix}:*"))
+    return search_vector().op("@@", is_comparison=True)(query)
