@@ -26,6 +26,7 @@ from monitor.alerting.evaluator import AlertEvent, Outbox, Timing, evaluate_rule
 from monitor.alerting.leader import LeaderLock
 from monitor.alerting.retention_job import RetentionJob
 from monitor.alerting.rules import Rule, load_rules
+from monitor.alerting.series_cache import SeriesCaches
 from monitor.alerting.settings import AlertSettings
 from monitor.delivery.http import WebhookSender
 from monitor.delivery.kafka import KafkaSender
@@ -131,6 +132,9 @@ async def _loop(
     clock = asyncio.get_running_loop().time
     next_evaluation = clock()
     retention = RetentionJob(sessions, RetentionPolicy.of(settings.monitor), rules)
+    # The rules' minute counts, kept only while this process leads: a standby holds none, and a
+    # new leader (or one whose database connection failed) starts again with full reads.
+    caches = SeriesCaches(full_read_every=timedelta(seconds=settings.alerts.alert_full_read_s))
     while not stop.is_set():
         try:
             leads = await asyncio.to_thread(lock.held)
@@ -138,13 +142,18 @@ async def _loop(
             if leads:
                 if clock() >= next_evaluation:
                     next_evaluation = clock() + interval
-                    await asyncio.to_thread(_evaluate, settings, rules, sessions, outbox, metrics)
+                    await asyncio.to_thread(
+                        _evaluate, settings, rules, sessions, outbox, metrics, caches
+                    )
                 while await worker.deliver_due() and not stop.is_set():
                     pass
                 await asyncio.to_thread(retention.run_due)  # a slice, when a daily prune is due
+            else:
+                caches.clear()
             await asyncio.to_thread(metrics.refresh_from, sessions, rules, lateness)
         except DBAPIError as e:
             metrics.leading(False)  # without the database no replica can act as the leader
+            caches.clear()
             log.warning("database unavailable, retrying: %s", error_summary(e))
         await asyncio.to_thread(stop.wait, poll)
 
@@ -155,9 +164,12 @@ def _evaluate(
     sessions: sessionmaker[Session],
     outbox: Outbox,
     metrics: AlerterMetrics,
+    caches: SeriesCaches,
 ) -> list[AlertEvent]:
     started = time.perf_counter()
-    events = evaluate_rules(sessions, rules, timing=timing(settings.alerts), outbox=outbox)
+    events = evaluate_rules(
+        sessions, rules, timing=timing(settings.alerts), outbox=outbox, caches=caches
+    )
     metrics.evaluated(events, time.perf_counter() - started)
     return events
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,13 +56,31 @@ class Series:
         cls, minutes: Sequence[MinuteCounts], start: datetime, end: datetime
     ) -> Series:
         """Dense minutes in [start, end); counts outside are ignored, repeats are summed."""
+        offsets = np.array([(m.minute - start) // MINUTE for m in minutes], dtype=np.int64)
+        counts = np.array(
+            [(m.n_negative, m.n_neutral, m.n_positive) for m in minutes], dtype=np.int64
+        ).reshape(-1, 3)
+        score = np.array([m.score_sum for m in minutes], dtype=np.float64)
+        return cls.from_columns(start, end, offsets, counts, score)
+
+    @classmethod
+    def from_columns(
+        cls,
+        start: datetime,
+        end: datetime,
+        offsets: NDArray[np.integer[Any]],
+        counts: NDArray[np.integer[Any]],
+        score: Floats,
+    ) -> Series:
+        """`from_minutes` for rows given as columns: each row's minute as an offset from `start`,
+        its (negative, neutral, positive) counts and its score sum."""
         size = max(int((end - start) / MINUTE), 0)
+        inside = (offsets >= 0) & (offsets < size)
+        at, c = offsets[inside], counts[inside].astype(np.int64)
         arrays = np.zeros((4, size))
-        for m in minutes:
-            i = int((m.minute - start) // MINUTE)
-            if 0 <= i < size:
-                volume = m.n_negative + m.n_neutral + m.n_positive
-                arrays[:, i] += (m.n_negative, volume, m.n_negative + m.n_positive, m.score_sum)
+        # add.at sums repeats in row order, as adding row by row would.
+        for row, values in enumerate((c[:, 0], c.sum(axis=1), c[:, 0] + c[:, 2], score[inside])):
+            np.add.at(arrays[row], at, values)
         seen = np.flatnonzero(arrays[1] > 0)
         first = int(seen[0]) if seen.size else size
         return cls(start, arrays[0], arrays[1], arrays[2], arrays[3], first)

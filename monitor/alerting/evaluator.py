@@ -6,7 +6,9 @@ lateness) has passed its end, so a backfill of history fires exactly the alerts 
 have. The cursor row is locked
 while a rule is evaluated, and the partial unique index `uq_alerts_one_firing` allows one open
 episode per rule and key: however many evaluators run, an episode is recorded once. Firing and
-resolving write their webhook deliveries (the outbox) in the same transaction.
+resolving write their webhook deliveries (the outbox) in the same transaction. The leader keeps
+each rule's minute counts between calls (`monitor.alerting.series_cache`), so a call reads only
+the newest minutes rather than the rule's whole baseline horizon.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from monitor.alerting.detector import (
     Change,
     DetectorState,
     Evaluation,
-    Series,
     Transition,
     history_needed,
     judge,
@@ -34,6 +35,7 @@ from monitor.alerting.detector import (
 )
 from monitor.alerting.explain import explain
 from monitor.alerting.rules import Rule
+from monitor.alerting.series_cache import SeriesCache, SeriesCaches
 from monitor.delivery.payload import alertmanager_body, new_webhook_id
 from monitor.storage.alert_queries import headlines_by_id
 from monitor.storage.models import Alert, AlertCursor, AlertDelivery
@@ -76,10 +78,17 @@ def evaluate_rules(
     timing: Timing,
     outbox: Outbox,
     now: datetime | None = None,
+    caches: SeriesCaches | None = None,
 ) -> list[AlertEvent]:
-    """Judge every window that closed since the last call, rule by rule (one transaction each)."""
+    """Judge every window that closed since the last call, rule by rule (one transaction each).
+
+    With `caches` (the leader's), each rule reads only the minutes that can have changed since
+    the previous call; without, it reads its whole baseline horizon."""
     events: list[AlertEvent] = []
     for rule in rules:
+        cache = None
+        if caches is not None:
+            cache = caches.for_rule(rule, reread=timing.lateness + rule.window)
         with sessions.begin() as session:
             events.extend(
                 evaluate_rule(
@@ -88,13 +97,20 @@ def evaluate_rules(
                     timing=timing,
                     outbox=outbox,
                     now=now or datetime.now(UTC),
+                    cache=cache,
                 )
             )
     return events
 
 
 def evaluate_rule(
-    *, session: Session, rule: Rule, timing: Timing, outbox: Outbox, now: datetime
+    *,
+    session: Session,
+    rule: Rule,
+    timing: Timing,
+    outbox: Outbox,
+    now: datetime,
+    cache: SeriesCache | None = None,
 ) -> list[AlertEvent]:
     """Advance one rule's cursor over the closed windows, recording fired and resolved alerts."""
     mark = series.watermark(session=session, lateness=timing.lateness)
@@ -105,15 +121,14 @@ def evaluate_rule(
     until = min(step_floor(mark, rule.step), after + timing.max_windows * rule.step)
     if until <= after:
         return []
-    history_from = after - history_needed(rule)
-    counts = series.minute_counts(session=session, rule=rule, since=history_from, until=until)
+    counts = cache if cache is not None else SeriesCache(rule)
+    counts.read(session=session, since=after - history_needed(rule), until=until)
     open_alerts = _open_alerts(session=session, rule=rule)
-    recent = after - rule.window
-    keys = {k for k, ms in counts.items() if ms and ms[-1].minute >= recent} | set(open_alerts)
+    keys = counts.keys_since(after - rule.window) | set(open_alerts)
     cooldowns = _cooldowns(session=session, rule=rule, keys=keys)
     events: list[AlertEvent] = []
     for key in sorted(keys):
-        minutes = Series.from_minutes(counts.get(key, []), history_from, until)
+        minutes = counts.series(key)
         alert = open_alerts.get(key)
         state = (
             DetectorState(firing_since=alert.started_at, clear_streak=alert.clear_windows)

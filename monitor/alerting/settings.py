@@ -43,6 +43,9 @@ class AlertSettings(BaseSettings):
     alert_lateness_s: float = Field(default=60.0, ge=0)
     alert_max_windows: int = Field(default=2000, ge=1)
     alert_max_event_age_s: float = Field(default=3600.0, gt=0)
+    # The leader re-reads each rule's whole baseline horizon this often (0: every cycle), so data
+    # that arrived later than the incremental reads look back is counted in later baselines.
+    alert_full_read_s: float = Field(default=3600.0, ge=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_retry_period_s: float = Field(default=24 * 3600.0, gt=0)
     webhook_backoff_s: float = Field(default=5.0, gt=0)

@@ -29,6 +29,7 @@ from monitor.alerting.backtest import backtest
 from monitor.alerting.evaluator import Outbox, Timing, evaluate_rules
 from monitor.alerting.rules import load_rules
 from monitor.alerting.series import watermark
+from monitor.alerting.series_cache import SeriesCaches
 from monitor.alerting.settings import AlertSettings
 from monitor.storage.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
 from monitor.storage.settings import MonitorSettings
@@ -457,20 +458,22 @@ def test_a_document_from_the_future_does_not_close_windows(database: MonitorSett
     assert mark is not None and mark < datetime.now(UTC)
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["full reads", "kept minute counts"])
 def test_evaluating_bit_by_bit_as_data_arrives_fires_what_a_backtest_finds(
-    database: MonitorSettings, rules_file: Path
+    database: MonitorSettings, rules_file: Path, kept: bool
 ) -> None:
     bursts = (("Earnings", 180, 195), ("Macro", 200, 210), ("Earnings", 250, 262))
     engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
     sessions = sessionmaker(engine, expire_on_commit=False)
     rules = load_rules(rules_file)
     outbox = Outbox((), "http://127.0.0.1:8501")
+    caches = SeriesCaches(full_read_every=timedelta(days=1)) if kept else None
     for first in range(0, 300, 17):  # data arrives in uneven slices; evaluation runs after each
         seed(database, range(first, min(first + 17, 300)), bursts)
         for _ in range(2):
-            evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox)
+            evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox, caches=caches)
     for _ in range(30):
-        evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox)
+        evaluate_rules(sessions, rules, timing=timing(20), outbox=outbox, caches=caches)
     with Session(engine) as session:
         live = [
             (a.key, a.started_at, a.resolved_at)
