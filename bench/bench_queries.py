@@ -44,8 +44,9 @@ from monitor.alerting.detector import history_needed, step_floor  # noqa: E402
 from monitor.alerting.rules import Rule, load_rules  # noqa: E402
 from monitor.alerting.series import watermark  # noqa: E402
 from monitor.alerting.series_cache import SeriesCache  # noqa: E402
-from monitor.storage import alert_queries, queries  # noqa: E402
-from monitor.storage.queries import HeadlineFilter, TimeRange  # noqa: E402
+from monitor.storage import alert_queries, headline_queries, queries  # noqa: E402
+from monitor.storage.headline_queries import HeadlineFilter  # noqa: E402
+from monitor.storage.queries import TimeRange  # noqa: E402
 from monitor.storage.settings import MonitorSettings  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -108,12 +109,20 @@ def dashboard_queries(busiest: str, words: dict[str, str]) -> dict[str, Query]:
     """Every query the pages make, with the buckets they use for a span."""
 
     def headlines(limit: int, **filters: Any) -> Query:
-        return lambda s, r, _: queries.headlines(
+        return lambda s, r, _: headline_queries.headlines(
             session=s, flt=HeadlineFilter(time_range=r, **filters), limit=limit
         )
 
+    def second_page(limit: int) -> Query:
+        def run(s: Session, r: TimeRange, _: timedelta) -> object:
+            flt = HeadlineFilter(time_range=r)
+            first = headline_queries.headlines(session=s, flt=flt, limit=limit)
+            return headline_queries.headlines(session=s, flt=flt, limit=limit, after=first.next)
+
+        return run
+
     def count(**filters: Any) -> Query:
-        return lambda s, r, _: queries.count_headlines(
+        return lambda s, r, _: headline_queries.count_headlines(
             session=s, flt=HeadlineFilter(time_range=r, **filters)
         )
 
@@ -142,7 +151,8 @@ def dashboard_queries(busiest: str, words: dict[str, str]) -> dict[str, Query]:
         ),
         "latest headlines (15)": headlines(15),
         f"headlines of ${busiest}": headlines(50, ticker=busiest),
-        "headline count (paging)": count(),
+        "headlines, pages 1 and 2 (50 each)": second_page(50),
+        "headline count (paging, capped)": count(),
     }
     for kind, word in words.items():
         found[f"headline search {kind} '{word}'"] = headlines(50, text=word)
@@ -259,9 +269,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     parser.add_argument("--reuse", metavar="NAME", help="time this database, generate nothing")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate and keep the database, time nothing"
+    )
     args = parser.parse_args()
+    args.keep = args.keep or args.generate_only
     words = vocabulary(np.random.default_rng(14)).probes
     with database(args) as engine:
+        if args.generate_only:
+            return
         with engine.connect() as conn:
             busiest = conn.scalar(
                 text(

@@ -25,6 +25,8 @@ import numpy as np
 from sqlalchemy import Connection, Engine, text
 
 from model.labels import TOPICS
+from monitor.storage.resolution import ORIGIN
+from monitor.storage.rollup_tables import BACKFILLED
 
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 PHRASES = ("profit warning", "rate cut", "share buyback", "guidance raised", "supply chain")
@@ -124,6 +126,28 @@ _COUNTS = (
     " count(*) filter (where sentiment = 'positive'), sum(score)"
 )
 
+_SERIES_SUM = (
+    "select dimension, key, date_bin(interval '{step}', minute, :origin) as t, sum(n_negative), "
+    "sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_minute group by 1, 2, 3"
+)
+_INGEST_SUM = (
+    "select date_bin(interval '{step}', ingested_at, :origin) as t, model, count(*), "
+    "max(ingested_at) from documents group by 1, 2"
+)
+_ROLLUPS = (
+    *(
+        f"insert into sentiment_{name} (dimension, key, {name}, n_negative, n_neutral, n_positive, "
+        f"score_sum) " + _SERIES_SUM.format(step=step)
+        for name, step in (("hour", "1 hour"), ("day", "1 day"))
+    ),
+    *(
+        f"insert into ingest_{name} ({name}, model, documents, last_ingested_at) "
+        + _INGEST_SUM.format(step=step)
+        for name, step in (("minute", "1 minute"), ("hour", "1 hour"), ("day", "1 day"))
+    ),
+    "insert into rollup_state (name) values (:name) on conflict (name) do nothing",
+)
+
 _REJECTED = """
 insert into rejected_records (received_at, topic, kafka_partition, kafka_offset, reason, detail,
   size_bytes)
@@ -189,6 +213,8 @@ def generate(engine: Engine, args: argparse.Namespace) -> None:
     with without_indexes(engine, "sentiment_minute"):
         with step("sentiment_minute (all, topic, ticker)"):
             sentiment_minute(engine, args.jobs)
+    with step("hour/day rollups and ingest counters"):
+        rollups(engine)
     with step("rejected_records"):
         rejected_records(engine, start=start, end=end, rows=3000)
     with step("alerts"):
@@ -243,6 +269,16 @@ def sentiment_minute(engine: Engine, jobs: int) -> None:
             )
 
     _parallel(jobs, dimension, list(_MINUTES))
+
+
+def rollups(engine: Engine) -> None:
+    """The hour/day rollups and ingest counters the worker keeps (migration 0005), summed in one
+    statement each, then marked complete as `finsent db backfill-rollups` would."""
+    with engine.begin() as conn:
+        conn.execute(text("set local timezone = 'UTC'"))
+        conn.execute(text("set local work_mem = '256MB'"))
+        for statement in _ROLLUPS:
+            conn.execute(text(statement), {"origin": ORIGIN, "name": BACKFILLED})
 
 
 def rejected_records(engine: Engine, *, start: datetime, end: datetime, rows: int) -> None:
