@@ -16,6 +16,14 @@ from stream.security import (
     check_readable,
 )
 
+# The settings `finsent worker --help` lists.
+WORKER_TUNING = (
+    "max_batch",
+    "batch_within_s",
+    "pipeline_depth",
+    "session_timeout_ms",
+    "shutdown_grace_s",
+)
 _SASL_FIELDS = ("kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password")
 _SSL_FIELDS = ("kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file")
 # What a plain-text broker (the embedded one) must not inherit from a managed cluster's settings.
@@ -51,11 +59,37 @@ class StreamSettings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1)
     consumer_group: str = "finsent-worker"
     # Worker batching: a batch closes at `max_batch` records or `batch_within_s` after it opened.
-    max_batch: int = Field(default=512, ge=1, le=20_000)
-    batch_within_s: float = Field(default=0.25, gt=0)
-    session_timeout_ms: int = Field(default=10_000, ge=1_000)
-    # How long SIGTERM waits for a database that is down before exiting without committing.
-    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    # The descriptions are `finsent worker --help`'s (WORKER_TUNING).
+    max_batch: int = Field(
+        default=512, ge=1, le=20_000, description="a batch closes at this many records"
+    )
+    batch_within_s: float = Field(
+        default=0.25,
+        gt=0,
+        description="or this many seconds after it opened, whichever comes first",
+    )
+    # stream/pipeline.py: one batch per stage (prepare, score, store, publish) keeps every stage
+    # busy; more only buffers.
+    pipeline_depth: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description=(
+            "batches in flight (fetched, not yet committed): batch N+1 is validated and scored "
+            "while batch N is written; 1 handles one batch at a time"
+        ),
+    )
+    session_timeout_ms: int = Field(
+        default=10_000, ge=1_000, description="consumer-group session timeout"
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "on SIGTERM with the database down, how long to keep retrying before exiting "
+            "without committing"
+        ),
+    )
     # `finsent dlq replay` sends a dead letter back to `news.raw` at most this many times.
     dlq_max_redrives: int = Field(default=3, ge=0)
     # The worker's /metrics, /healthz and /readyz: finsent.observability.MetricsSettings.

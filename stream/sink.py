@@ -67,6 +67,11 @@ class DatabaseSink:
         """The documents among `ids` already in the database (a replay)."""
         return await self._retrying(stored_documents, self._engine, ids)
 
+    async def stored_versions(self, documents: list[ScoredDocument]) -> list[ScoredDocument]:
+        """`documents` as the database holds them, where it holds them."""
+        known = await self.stored([d.id for d in documents])
+        return [known.get(d.id, d) for d in documents]
+
     async def store(
         self,
         accepted: Sequence[Accepted],

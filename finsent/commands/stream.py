@@ -21,7 +21,7 @@ from monitor.storage.db import check_connection, describe, make_engine
 from monitor.storage.settings import MonitorSettings
 from stream.producer import ProduceReport, publish
 from stream.reader import BadLine, InputFormat, ReadItem, items_in, open_input, validated
-from stream.settings import StreamSettings
+from stream.settings import WORKER_TUNING, StreamSettings
 from stream.synthetic import Burst, FeedPlan, synthetic_feed
 from stream.worker import Worker
 
@@ -29,12 +29,18 @@ log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(worker)
+    app.command(epilog=_worker_settings())(worker)
     app.command()(produce)
 
 
 def worker() -> None:
-    """Consume news.raw, score each item, store it in PostgreSQL, publish news.scored."""
+    """Consume news.raw, score each item, store it in PostgreSQL, publish news.scored.
+
+    Batches overlap in a pipeline (validate, score, store, publish) and are committed in order.
+    Prometheus metrics on FINSENT_METRICS_PORT include finsent_pipeline_depth,
+    finsent_batch_size, finsent_scoring_seconds, finsent_stage_seconds{stage} and
+    finsent_commit_lag_seconds.
+    """
     stream_settings = StreamSettings()
     metrics = MetricsSettings()
     engine = make_engine(MonitorSettings())
@@ -48,6 +54,15 @@ def worker() -> None:
     finally:
         engine.dispose()
     log.info("worker stopped")
+
+
+def _worker_settings() -> str:
+    """The batch and pipeline settings, from their one definition in `StreamSettings`."""
+    lines = ["Batch and pipeline settings (environment, default):"]
+    for name in WORKER_TUNING:
+        field = StreamSettings.model_fields[name]
+        lines.append(f"FINSENT_{name.upper()} ({field.default}): {field.description}")
+    return "\n\n".join(lines)
 
 
 async def _run_until_signalled(

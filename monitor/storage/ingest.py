@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import psycopg
@@ -65,6 +66,15 @@ class BatchResult:
 
 _DOC_COLUMNS = [f.name for f in fields(ScoredDocument)]
 _REJECT_COLUMNS = [f.name for f in fields(Rejection)]
+# A document as a binary COPY row (`astuple` deep-copies every field: ~50x slower).
+_DOC_ROW = attrgetter(*_DOC_COLUMNS)
+_DOC_TYPES = {
+    "id": "text", "published_at": "timestamptz", "source": "text", "headline": "text",
+    "body": "text", "url": "text", "lang": "text", "tickers": "text[]", "topic_id": "int2",
+    "topic": "text", "topic_confidence": "float8", "sentiment": "text", "p_negative": "float8",
+    "p_neutral": "float8", "p_positive": "float8", "score": "float8", "model": "text",
+    "kafka_partition": "int4", "kafka_offset": "int8",
+}  # fmt: skip
 
 _CREATE_STAGE = """
 create temp table if not exists incoming_documents
@@ -72,7 +82,7 @@ create temp table if not exists incoming_documents
 """
 _INSERT_NEW = f"""
 insert into documents ({", ".join(_DOC_COLUMNS)})
-select {", ".join(_DOC_COLUMNS)} from incoming_documents
+select {", ".join(_DOC_COLUMNS)} from incoming_documents order by id
 on conflict (id) do nothing
 returning published_at, topic, tickers, sentiment, score, model, ingested_at
 """  # noqa: S608 - column names come from the dataclass, not from input
@@ -102,9 +112,11 @@ def write_batch(
 
 def _insert_documents(cursor: psycopg.Cursor[Any], docs: Sequence[ScoredDocument]) -> list[Counted]:
     cursor.execute(_CREATE_STAGE)
-    with cursor.copy(f"copy incoming_documents ({', '.join(_DOC_COLUMNS)}) from stdin") as copy:
+    columns = ", ".join(_DOC_COLUMNS)
+    with cursor.copy(f"copy incoming_documents ({columns}) from stdin (format binary)") as copy:
+        copy.set_types([_DOC_TYPES[c] for c in _DOC_COLUMNS])
         for doc in docs:
-            copy.write_row(astuple(doc))
+            copy.write_row(_DOC_ROW(doc))
     cursor.execute(_INSERT_NEW)
     return [Counted(*row) for row in cursor.fetchall()]
 

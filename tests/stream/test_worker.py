@@ -182,3 +182,37 @@ async def test_a_record_postgres_refuses_is_dead_lettered_alone(
     assert dead.value == refused
     assert scalar(database, ALL_COUNT) == 99
     assert worker.poll() is None
+
+
+async def test_an_id_stored_by_a_batch_still_in_flight_is_published_as_stored(
+    stream_settings: StreamSettings,
+    database: MonitorSettings,
+    start_worker: Callable[..., Popen[bytes]],
+) -> None:
+    # Each id comes twice, with different headlines, 40 records apart: with batches of 32 the
+    # second copy is looked up while the batch holding the first is still being written.
+    def version(i: int, text: str) -> bytes:
+        headline = f"{text} Contoso update number {i}"
+        return json.dumps({"id": f"twice-{i}", "headline": headline}).encode()
+
+    values = []
+    for start in range(0, 600, 40):
+        values += [version(i, "First") for i in range(start, start + 40)]
+        values += [version(i, "Second") for i in range(start, start + 40)]
+    await send_values(stream_settings, values)
+    start_worker(FINSENT_MAX_BATCH="32")
+
+    assert wait_for_count(database, DOCS, 600) == 600
+    # Fewer when both copies fall in one batch: the first is kept, the second dropped.
+    scored = await read_topic(
+        stream_settings, stream_settings.topic_scored, expect=1200, timeout_s=15
+    )
+    assert scalar(database, DOCS) == 600
+    assert scalar(database, ALL_COUNT) == 600
+    engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("select id, headline from documents")).all())
+    engine.dispose()
+    published = [json.loads(r.value) for r in scored]
+    assert len({p["id"] for p in published}) == 600
+    assert [p for p in published if p["headline"] != stored[p["id"]]] == []
