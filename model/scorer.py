@@ -124,6 +124,9 @@ class Scorer:
         options = ort.SessionOptions()
         options.intra_op_num_threads = settings.threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle intra-op threads spin by default, taking the cores the worker's database, broker
+        # and validation threads need between batches (bench/bench_worker.py (a)).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as e:  # onnxruntime raises its own untyped errors
