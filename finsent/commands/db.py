@@ -15,6 +15,7 @@ from monitor.exceptions import RoleGrantFailed
 from monitor.storage.backfill import backfill_rollups
 from monitor.storage.db import check_connection, describe, ensure_database, make_engine
 from monitor.storage.grants import check_role_name, grant_reader
+from monitor.storage.search_vectors import backfill_search_vectors
 from monitor.storage.settings import MonitorSettings
 
 db_app = typer.Typer(
@@ -68,22 +69,30 @@ db_app.command("prune")(prune)  # retention: finsent/commands/prune.py
 
 @db_app.command("backfill-rollups")
 def backfill_rollups_command() -> None:
-    """Fill the hour/day rollups and ingest counters from the history stored before 0005.
+    """Fill the hour/day rollups and ingest counters from the history stored before 0005, and
+    the stored search vectors of the documents stored before 0007.
 
-    Rebuilds them from the minute rollup and the documents, one day (series) or hour (ingest) per
-    short transaction, while the worker keeps writing; then the dashboard reads them. Safe to
-    run again at any time. Run it once after `finsent db upgrade` on a database that had rows,
-    once every worker runs the new version.
+    Rebuilds the rollups from the minute rollup and the documents, one day (series) or hour
+    (ingest) per short transaction, and fills `documents.search_vector` a batch of ids at a time,
+    while the worker keeps writing; then the dashboard reads them. Safe to interrupt and to run
+    again at any time. Run it once after `finsent db upgrade` on a database that had rows, once
+    every worker runs the new version.
     """
     engine = make_engine(_reachable_settings())
     try:
-        done = backfill_rollups(engine, progress=lambda line: typer.echo(line, err=True))
+        done = backfill_rollups(engine, progress=_progress)
+        filled = backfill_search_vectors(engine, progress=_progress)
     finally:
         engine.dispose()
     typer.echo(
         f"rollups complete: {done.series_days} dimension-days of series and "
-        f"{done.ingest_hours} hours of ingest counters rebuilt"
+        f"{done.ingest_hours} hours of ingest counters rebuilt; "
+        f"search vectors complete: {filled} documents filled"
     )
+
+
+def _progress(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @db_app.command("grant-reader")

@@ -21,16 +21,12 @@ from monitor.exceptions import BackfillFailed
 from monitor.storage.db import error_summary
 from monitor.storage.models import DIMENSIONS
 from monitor.storage.resolution import DAY, HOUR, ORIGIN, floor
-from monitor.storage.rollup_tables import BACKFILLED
+from monitor.storage.rollup_tables import BACKFILLED, mark_complete
 
 FIRST = datetime(1, 1, 2, tzinfo=UTC)
 LAST = datetime(9999, 12, 30, tzinfo=UTC)
 # A batch waits this long at most for the worker's open transaction before it gives up.
-_LOCK_TIMEOUT = text("set local lock_timeout = '10s'")
-_MARK_COMPLETE = text(
-    "insert into rollup_state (name) values (:name) "
-    "on conflict (name) do update set completed_at = now()"
-)
+LOCK_TIMEOUT = text("set local lock_timeout = '10s'")
 _SERIES_COUNTS = (
     "sum(n_negative), sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_minute "
     "where dimension = :dimension and minute >= :since and minute < :until"
@@ -141,7 +137,7 @@ def backfill_rollups(
     hours = _rebuild(engine, _INGEST, {})
     say(f"ingest_minute, ingest_hour, ingest_day: {hours} hours rebuilt")
     with engine.begin() as connection:
-        connection.execute(_MARK_COMPLETE, {"name": BACKFILLED})
+        mark_complete(connection, BACKFILLED)
     return BackfillReport(days, hours)
 
 
@@ -165,7 +161,7 @@ def _batch(
     connection: Connection, source: _Source, after: datetime, params: dict[str, object]
 ) -> datetime:
     """One transaction: lock, clear the empty stretch, rebuild one step; where the next starts."""
-    connection.execute(_LOCK_TIMEOUT)
+    connection.execute(LOCK_TIMEOUT)
     connection.execute(source.lock)
     found = connection.scalar(source.next_row, {**params, "after": after})
     since = LAST if found is None else floor(found, source.step)

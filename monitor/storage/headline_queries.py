@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from monitor.storage.headline_search import matches
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
 from monitor.storage.records import Headline, headline_of
+from monitor.storage.search_vectors import vectors_stored
 
 COUNT_CAP = 1000
 
@@ -53,7 +54,16 @@ class HeadlineCount:
     capped: bool
 
 
-def _filtered(stmt: Select[Any], flt: HeadlineFilter) -> Select[Any]:
+def _search(session: Session, flt: HeadlineFilter) -> ColumnElement[bool] | None:
+    """The search condition of `flt`, if it has one; reads once whether vectors are stored."""
+    if not flt.text.strip():
+        return None
+    return matches(flt.text, stored=vectors_stored(session=session))
+
+
+def _filtered(
+    stmt: Select[Any], flt: HeadlineFilter, search: ColumnElement[bool] | None
+) -> Select[Any]:
     stmt = stmt.where(Document.published_at >= flt.time_range.since)
     stmt = stmt.where(Document.published_at < flt.time_range.until)
     if flt.topics:
@@ -62,8 +72,8 @@ def _filtered(stmt: Select[Any], flt: HeadlineFilter) -> Select[Any]:
         stmt = stmt.where(Document.sentiment.in_(flt.sentiments))
     if flt.ticker:
         stmt = stmt.where(Document.tickers.contains([flt.ticker.upper().replace("\x00", "")]))
-    if flt.text.strip():
-        stmt = stmt.where(matches(flt.text))
+    if search is not None:
+        stmt = stmt.where(search)
     return stmt
 
 
@@ -75,7 +85,7 @@ def headlines(
     Keyset paging: each page reads only its own rows from the (published_at, id) index, and a
     page stays put while new items arrive above it.
     """
-    stmt = _filtered(select(Document), flt)
+    stmt = _filtered(select(Document), flt, _search(session, flt))
     if after is not None:
         cursor = tuple_(
             literal(after.published_at, Document.published_at.type),
@@ -94,6 +104,7 @@ def count_headlines(
     *, session: Session, flt: HeadlineFilter, cap: int = COUNT_CAP
 ) -> HeadlineCount:
     """How many items match `flt`, reading at most `cap` + 1 of them."""
-    matching = _filtered(select(literal(1)).select_from(Document), flt).limit(cap + 1).subquery()
+    rows = _filtered(select(literal(1)).select_from(Document), flt, _search(session, flt))
+    matching = rows.limit(cap + 1).subquery()
     n = int(session.scalar(select(func.count()).select_from(matching)) or 0)
     return HeadlineCount(min(n, cap), capped=n > cap)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
-from monitor.storage.models import search_vector
+from monitor.storage.models import Document, search_vector
 
 SEARCH_CONFIG = "english"  # the configuration `documents_search_vector` (0006) indexes with
 # `word*` outside quotes: a prefix term. Two characters at least, so a prefix stays selective.
@@ -49,11 +49,13 @@ def search_terms(text: str) -> SearchTerms:
     return SearchTerms(words="".join(parts), prefixes=tuple(dict.fromkeys(prefixes)))
 
 
-def matches(text: str) -> ColumnElement[bool]:
-    """SQL true for the documents `text` finds, on exactly the indexed expression."""
+def matches(text: str, *, stored: bool) -> ColumnElement[bool]:
+    """SQL true for the documents `text` finds: on the stored column once every row has it
+    (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed."""
     terms = search_terms(text)
     config = literal(SEARCH_CONFIG, REGCONFIG)
     query: ColumnElement[Any] = func.websearch_to_tsquery(config, terms.words)
     for prefix in terms.prefixes:
         query = query.op("&&")(func.to_tsquery(config, f"{prefix}:*"))
-    return search_vector().op("@@", is_comparison=True)(query)
+    vector = Document.search_vector if stored else search_vector()
+    return vector.op("@@", is_comparison=True)(query)

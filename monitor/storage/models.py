@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import Function
 
@@ -59,6 +59,7 @@ class Document(Base):
         Index("ix_documents_tickers", "tickers", postgresql_using="gin"),
         # The newest item's processing time, and the rollup backfill's walk over history.
         Index("ix_documents_ingested_at", "ingested_at"),
+        Index("ix_documents_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -83,6 +84,9 @@ class Document(Base):
     model: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int | None] = mapped_column(Integer)
     kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
+    # `search_vector()` stored by a trigger (0007); NULL on rows from before 0007 until the
+    # backfill fills them. Deferred: only searches read it, and they do in SQL.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
 
 class _SentimentCounts:
@@ -98,8 +102,8 @@ class _SentimentCounts:
 
 
 # Headline search (0006): the English words of the headline plus the tagged tickers, so `AAPL` and
-# `$AAPL` find items tagged AAPL. An expression index (no stored column: adding one would rewrite
-# the table); queries must match on exactly `search_vector()` to use it.
+# `$AAPL` find items tagged AAPL. Indexed as an expression (0006) and, from 0007, also stored in
+# `Document.search_vector`; a query on the expression must match on exactly `search_vector()`.
 def search_vector() -> Function[Any]:
     """The indexed tsvector of a document row, as SQL (the function is created by 0006)."""
     return func.documents_search_vector(Document.headline, Document.tickers)
@@ -171,10 +175,12 @@ class IngestDay(_IngestCounts, Base):
 
 
 class RollupState(Base):
-    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`).
+    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`), and
+    whether every document has its stored `search_vector` (a row named `search_vector`, 0007).
 
-    Until they do (a database that had rows before migration 0005, until `finsent db
-    backfill-rollups` finishes), queries read the minute rollup and `documents` as before.
+    Until they do (a database that had rows before migration 0005 or 0007, until `finsent db
+    backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
+    searches match on the search expression.
     """
 
     __tablename__ = "rollup_state"

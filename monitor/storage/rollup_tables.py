@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Connection, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import (
@@ -38,6 +38,10 @@ from monitor.storage.rollup import (
 
 # The `rollup_state` row that says the coarse and ingest rollups cover all history.
 BACKFILLED = "backfill"
+_MARK_COMPLETE = text(
+    "insert into rollup_state (name) values (:name) "
+    "on conflict (name) do update set completed_at = now()"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +169,17 @@ def _columns(rows: Sequence[SeriesDelta] | Sequence[IngestDelta]) -> list[list[o
     return [list(column) for column in zip(*(astuple(r) for r in rows), strict=True)]
 
 
+def marked_complete(name: str, *, session: Session) -> bool:
+    """Whether the backfill `name` has finished (its `RollupState` row is there)."""
+    stmt: Select[Any] = select(func.count()).where(RollupState.name == name)
+    return bool(session.scalar(stmt))
+
+
+def mark_complete(connection: Connection, name: str) -> None:
+    """Record that the backfill `name` has finished; again later, it only updates the time."""
+    connection.execute(_MARK_COMPLETE, {"name": name})
+
+
 def rollups_complete(*, session: Session) -> bool:
     """Whether the hour/day and ingest rollups cover all history (see `RollupState`)."""
-    stmt: Select[Any] = select(func.count()).where(RollupState.name == BACKFILLED)
-    return bool(session.scalar(stmt))
+    return marked_complete(BACKFILLED, session=session)

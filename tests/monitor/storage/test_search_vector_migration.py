@@ -1,0 +1,143 @@
+"""Migration 0007 on a populated table and the search-vector backfill: searches answer the same
+on the 0006 expression before it and on the stored column after it; the trigger fills new rows;
+downgrade removes what 0007 made."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from migrations import alembic_config
+from monitor.storage.headline_queries import HeadlineFilter, count_headlines, headlines
+from monitor.storage.headline_search import matches
+from monitor.storage.ingest import ScoredDocument, write_batch
+from monitor.storage.models import Document
+from monitor.storage.queries import TimeRange
+from monitor.storage.search_vectors import backfill_search_vectors, vectors_stored
+from monitor.storage.settings import MonitorSettings
+from tests.monitor.storage.rollup_checks import scored
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 5, 1, tzinfo=UTC)
+WINDOW = TimeRange(START - timedelta(days=1), START + timedelta(days=3))
+WORDS = ("bank", "cuts", "guidance", "profit", "warning", "rate", "cut", "fed", "strong", "chip")
+SEARCHES = (
+    "guidance",
+    "cut",
+    '"profit warning"',
+    '"rate cut"',
+    "rate -cut",
+    "bank OR chip",
+    "guid*",
+    "warn* profit",
+    "AAA",
+    "$bbb",
+    "ccc guidance",
+    "%",
+    "the",
+)
+_NULLS = text("select count(*) from documents where search_vector is null")
+_TRIGGERS = text("select count(*) from pg_trigger where tgname = 'documents_fill_search_vector'")
+
+
+@pytest.fixture
+def engine(make_database: Callable[..., MonitorSettings]) -> Iterator[tuple[Engine, Config]]:
+    settings = make_database(migrate=False)
+    made = create_engine(settings.sqlalchemy_url, poolclass=NullPool)
+    yield made, alembic_config(settings)
+    made.dispose()
+
+
+def _documents(seed: int, n: int) -> list[ScoredDocument]:
+    rng = random.Random(seed)
+    docs = scored(rng, n, START, timedelta(days=2))
+    return [replace(d, headline=" ".join(rng.choices(WORDS, k=rng.randrange(2, 7)))) for d in docs]
+
+
+def _answers(engine: Engine) -> list[object]:
+    with Session(engine) as session:
+        found: list[object] = []
+        for query in SEARCHES:
+            flt = HeadlineFilter(WINDOW, text=query)
+            found.append([h.id for h in headlines(session=session, flt=flt, limit=1000).rows])
+            found.append(count_headlines(session=session, flt=flt, cap=50))
+        return found
+
+
+def _index_names(engine: Engine) -> set[str]:
+    return {i["name"] or "" for i in inspect(engine).get_indexes("documents")}
+
+
+def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
+    engine: tuple[Engine, Config],
+) -> None:
+    db, config = engine
+    command.upgrade(config, "0006")
+    write_batch(db, _documents(1, 400), [])
+
+    command.upgrade(config, "head")
+    assert {"ix_documents_search_vector", "ix_documents_search"} <= _index_names(db)
+    with db.connect() as conn:
+        assert conn.scalar(_TRIGGERS) == 1
+    write_batch(db, _documents(2, 100), [])  # the trigger fills rows written meanwhile
+    with db.connect() as conn:
+        assert conn.scalar(_NULLS) == 400
+    with Session(db) as session:
+        assert not vectors_stored(session=session)
+    before = _answers(db)  # on the expression
+    assert any(before[0::2]) and all(not ids for ids in before[-4::2])
+
+    assert backfill_search_vectors(db, batch=37) == 400  # many batches: the keyset walks on
+    with db.connect() as conn:
+        assert conn.scalar(_NULLS) == 0
+        same = "select count(*) from documents where search_vector = "
+        same += "documents_search_vector(headline, tickers)"
+        assert conn.scalar(text(same)) == 500
+    with Session(db) as session:
+        assert vectors_stored(session=session)
+    assert _answers(db) == before  # on the column: exactly what the expression found
+    assert backfill_search_vectors(db) == 0  # running it again fills nothing
+
+    command.downgrade(config, "0006")
+    assert "search_vector" not in {c["name"] for c in inspect(db).get_columns("documents")}
+    assert "ix_documents_search_vector" not in _index_names(db)
+    with db.connect() as conn:
+        assert conn.scalar(_TRIGGERS) == 0
+        assert conn.scalar(text("select count(*) from documents")) == 500
+        assert not conn.scalar(
+            text("select count(*) from rollup_state where name = 'search_vector'")
+        )
+    command.upgrade(config, "head")
+    with Session(db) as session:
+        assert not vectors_stored(session=session)  # it had rows: the backfill is needed again
+
+
+def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
+    database: MonitorSettings,
+) -> None:
+    db = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    try:
+        write_batch(db, _documents(3, 200), [])
+        with db.connect() as conn:
+            assert conn.scalar(_NULLS) == 0
+        with Session(db) as session:
+            assert vectors_stored(session=session)
+            found = headlines(session=session, flt=HeadlineFilter(WINDOW, text="guidance"))
+            assert found.rows and all("guidance" in h.headline for h in found.rows)
+            session.execute(text("set local enable_seqscan = off"))
+            stmt = select(func.count()).select_from(Document).where(matches("fed", stored=True))
+            compiled = stmt.compile(db)
+            plan = session.connection().exec_driver_sql(f"explain {compiled}", compiled.params)
+            assert "ix_documents_search_vector" in "\n".join(row[0] for row in plan)
+    finally:
+        db.dispose()
