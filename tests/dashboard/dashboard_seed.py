@@ -197,25 +197,32 @@ def _write(session: Session) -> None:
     session.add_all(rejected())
 
 
+def neutral_document(
+    doc_id: str, at: datetime, headline: str, tickers: list[str] | None = None
+) -> Document:
+    """One neutral "Markets" item as the shipped model would store it."""
+    return Document(
+        id=doc_id,
+        published_at=at,
+        source="wire",
+        headline=headline,
+        tickers=tickers or [],
+        topic_id=0,
+        topic="Markets",
+        topic_confidence=0.9,
+        sentiment="neutral",
+        p_negative=0.1,
+        p_neutral=0.8,
+        p_positive=0.1,
+        score=0.0,
+        model="finsent-minilm 1.0.0",
+    )
+
+
 def add_minute(settings: MonitorSettings, minute: datetime, *, items: int) -> None:
     """`items` neutral documents in `minute`, with their rollup: what the worker adds live."""
     docs = [
-        Document(
-            id=f"live-{minute:%H%M}-{i}",
-            published_at=minute + timedelta(seconds=i),
-            source="wire",
-            headline=f"Live item {i}",
-            tickers=[],
-            topic_id=0,
-            topic="Markets",
-            topic_confidence=0.9,
-            sentiment="neutral",
-            p_negative=0.1,
-            p_neutral=0.8,
-            p_positive=0.1,
-            score=0.0,
-            model="finsent-minilm 1.0.0",
-        )
+        neutral_document(f"live-{minute:%H%M}-{i}", minute + timedelta(seconds=i), f"Live item {i}")
         for i in range(items)
     ]
     engine = make_engine(settings)

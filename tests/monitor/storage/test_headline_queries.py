@@ -23,7 +23,7 @@ from monitor.storage.headline_queries import (
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
 from monitor.storage.settings import MonitorSettings
-from tests.dashboard.dashboard_seed import END, MINUTES, seed
+from tests.dashboard.dashboard_seed import END, MINUTES, neutral_document, seed
 
 pytestmark = pytest.mark.integration
 
@@ -42,25 +42,6 @@ HEADLINES = {
 TICKERS = {"apple": ["AAPL"], "downgrade": ["NVDA"], "msft": ["MSFT"], "brk": ["BRK.B"]}
 
 
-def _doc(doc_id: str, at: datetime, headline: str, tickers: list[str] | None = None) -> Document:
-    return Document(
-        id=doc_id,
-        published_at=at,
-        source="wire",
-        headline=headline,
-        tickers=tickers or [],
-        topic_id=0,
-        topic="Markets",
-        topic_confidence=0.9,
-        sentiment="neutral",
-        p_negative=0.1,
-        p_neutral=0.8,
-        p_positive=0.1,
-        score=0.0,
-        model="m 1",
-    )
-
-
 def _write(settings: MonitorSettings, docs: list[Document]) -> None:
     engine = make_engine(settings)
     try:
@@ -75,12 +56,14 @@ def session(make_database: Callable[..., MonitorSettings]) -> Iterator[Session]:
     """One database for the module: these tests only read."""
     database = make_database()
     docs = [
-        _doc(key, T0 - timedelta(minutes=i), text, TICKERS.get(key))
+        neutral_document(key, T0 - timedelta(minutes=i), text, TICKERS.get(key))
         for i, (key, text) in enumerate(HEADLINES.items())
     ]
     # Ties: 23 items in 5 instants, ids in no particular order, for the paging tests.
     docs += [
-        _doc(f"tie-{(i * 7) % 23:02d}", T0 + timedelta(seconds=i % 5), f"Tied item {i} update")
+        neutral_document(
+            f"tie-{(i * 7) % 23:02d}", T0 + timedelta(seconds=i % 5), f"Tied item {i} update"
+        )
         for i in range(23)
     ]
     _write(database, docs)
