@@ -52,19 +52,13 @@ class MultiTaskModel(nn.Module):
         return self.topic_head(pooled), self.sentiment_head(pooled)
 
     def _layer_mask(self, attention_mask: torch.Tensor, hidden: torch.Tensor) -> Any:
-        # A private helper of BertModel: transformers 5.24 renamed its `past_key_values` to
-        # `cache`, so pass whichever the installed version takes (both mean "no cache").
+        # A private helper of BertModel whose arguments change between transformers releases
+        # (5.24 renamed `past_key_values` to `cache`, 5.25 added `position_ids`): pass those the
+        # installed version takes; every optional one is None, meaning "no cache, default".
         make_masks = self.encoder._create_attention_masks
-        no_cache = (
-            "cache" if "cache" in inspect.signature(make_masks).parameters else "past_key_values"
-        )
-        return make_masks(
-            attention_mask=attention_mask,
-            encoder_attention_mask=None,
-            embedding_output=hidden,
-            encoder_hidden_states=None,
-            **{no_cache: None},
-        )[0]
+        given = {"attention_mask": attention_mask, "embedding_output": hidden}
+        names = inspect.signature(make_masks).parameters
+        return make_masks(**{name: given.get(name) for name in names})[0]
 
     def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, k: int) -> torch.Tensor:
         """Hidden states after the embeddings and the first `k` layers."""
