@@ -1,22 +1,33 @@
 """The Headlines list: filters, full-text search (see `headline_search`), newest-first keyset
-paging and a capped count; bound parameters only, frozen rows out."""
+paging and a capped count; bound parameters only, frozen rows out.
+
+A search of several terms (a phrase, two words) is planned in two parts. PostgreSQL estimates its
+matches as if the words were independent, so a phrase of common words (`"profit warning"`) looks
+a thousand times rarer than it is and the planner rechecks every headline holding both words, at
+any time, before it filters by time (134 ms at 20 M documents). Over the newest `RECENT` of the
+range such a search is planned blind (the default estimate), which intersects the time index with
+the text index; the older rest keeps the word-based plan, the best one for a rare search.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from monitor.storage.headline_search import matches
+from monitor.storage.headline_search import matches, tsquery
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
 from monitor.storage.records import Headline, headline_of
 from monitor.storage.search_vectors import vectors_stored
 
 COUNT_CAP = 1000
+# The newest part of a range searched first with a blind plan (module docstring): a day holds
+# enough matches of a common phrase for a page, and its time-index scan stays small.
+RECENT = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +65,35 @@ class HeadlineCount:
     capped: bool
 
 
-def _search(session: Session, flt: HeadlineFilter) -> ColumnElement[bool] | None:
-    """The search condition of `flt`, if it has one; reads once whether vectors are stored."""
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """The search of a filter: its match condition planned from the words and planned blind,
+    and whether it has several terms (where the word-based estimate misleads)."""
+
+    by_words: ColumnElement[bool]
+    blind: ColumnElement[bool]
+    several_terms: bool
+
+    def condition(self, span: timedelta) -> ColumnElement[bool]:
+        """The condition to use over a range of `span`."""
+        return self.blind if self.several_terms and span <= RECENT else self.by_words
+
+
+def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
+    """The search of `flt`, if it has one; reads whether vectors are stored and the term count."""
     if not flt.text.strip():
         return None
-    return matches(flt.text, stored=vectors_stored(session=session))
+    stored = vectors_stored(session=session)
+    nodes = session.scalar(select(func.numnode(tsquery(flt.text))))
+    return _Search(
+        by_words=matches(flt.text, stored=stored),
+        blind=matches(flt.text, stored=stored, planned_blind=True),
+        several_terms=(nodes or 0) > 1,
+    )
+
+
+def _span(time_range: TimeRange) -> timedelta:
+    return time_range.until - time_range.since
 
 
 def _filtered(
@@ -85,26 +120,51 @@ def headlines(
     Keyset paging: each page reads only its own rows from the (published_at, id) index, and a
     page stays put while new items arrive above it.
     """
-    stmt = _filtered(select(Document), flt, _search(session, flt))
-    if after is not None:
-        cursor = tuple_(
-            literal(after.published_at, Document.published_at.type),
-            literal(after.id, Document.id.type),
-        )
-        stmt = stmt.where(tuple_(Document.published_at, Document.id) < cursor)
-    stmt = stmt.order_by(Document.published_at.desc(), Document.id.desc()).limit(limit + 1)
-    docs = list(session.scalars(stmt))
+    search = _search(session, flt)
+    rng = flt.time_range
+    if search is None or not search.several_terms or _span(rng) <= RECENT:
+        condition = search.condition(_span(rng)) if search else None
+        docs = _page(session, flt, condition, after, limit + 1)
+    else:
+        top = min(rng.until, after.published_at) if after else rng.until
+        split = max(rng.since, top - RECENT)
+        recent = replace(flt, time_range=TimeRange(split, rng.until)) if split < top else None
+        docs = _page(session, recent, search.blind, after, limit + 1) if recent else []
+        if len(docs) <= limit and split > rng.since:
+            older = replace(flt, time_range=TimeRange(rng.since, split))
+            docs += _page(session, older, search.by_words, after, limit + 1 - len(docs))
     rows = tuple(headline_of(doc) for doc in docs[:limit])
     if len(docs) <= limit or not rows:
         return HeadlinePage(rows, None)
     return HeadlinePage(rows, HeadlineCursor(rows[-1].published_at, rows[-1].id))
 
 
+def _page(
+    session: Session,
+    flt: HeadlineFilter,
+    search: ColumnElement[bool] | None,
+    after: HeadlineCursor | None,
+    limit: int,
+) -> list[Document]:
+    """Up to `limit` documents matching `flt` and `search` after `after`, newest first."""
+    stmt = _filtered(select(Document), flt, search)
+    if after is not None:
+        cursor = tuple_(
+            literal(after.published_at, Document.published_at.type),
+            literal(after.id, Document.id.type),
+        )
+        stmt = stmt.where(tuple_(Document.published_at, Document.id) < cursor)
+    stmt = stmt.order_by(Document.published_at.desc(), Document.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
 def count_headlines(
     *, session: Session, flt: HeadlineFilter, cap: int = COUNT_CAP
 ) -> HeadlineCount:
     """How many items match `flt`, reading at most `cap` + 1 of them."""
-    rows = _filtered(select(literal(1)).select_from(Document), flt, _search(session, flt))
+    search = _search(session, flt)
+    condition = search.condition(_span(flt.time_range)) if search else None
+    rows = _filtered(select(literal(1)).select_from(Document), flt, condition)
     matching = rows.limit(cap + 1).subquery()
     n = int(session.scalar(select(func.count()).select_from(matching)) or 0)
     return HeadlineCount(min(n, cap), capped=n > cap)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from monitor.storage.models import Document, search_vector
@@ -49,13 +49,25 @@ def search_terms(text: str) -> SearchTerms:
     return SearchTerms(words="".join(parts), prefixes=tuple(dict.fromkeys(prefixes)))
 
 
-def matches(text: str, *, stored: bool) -> ColumnElement[bool]:
-    """SQL true for the documents `text` finds: on the stored column once every row has it
-    (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed."""
+def tsquery(text: str) -> ColumnElement[Any]:
+    """The `tsquery` that `text` as typed stands for (see the module docstring)."""
     terms = search_terms(text)
     config = literal(SEARCH_CONFIG, REGCONFIG)
     query: ColumnElement[Any] = func.websearch_to_tsquery(config, terms.words)
     for prefix in terms.prefixes:
         query = query.op("&&")(func.to_tsquery(config, f"{prefix}:*"))
+    return query
+
+
+def matches(text: str, *, stored: bool, planned_blind: bool = False) -> ColumnElement[bool]:
+    """SQL true for the documents `text` finds: on the stored column once every row has it
+    (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed.
+
+    `planned_blind` computes the query in a subquery, so the planner chooses the plan without its
+    value (PostgreSQL's default estimate, 0.5% of rows) instead of from its words' frequencies.
+    """
+    query = tsquery(text)
+    if planned_blind:
+        query = select(query).scalar_subquery()
     vector = Document.search_vector if stored else search_vector()
     return vector.op("@@", is_comparison=True)(query)

@@ -206,3 +206,38 @@ def test_filters_combine_with_search_and_paging(database: MonitorSettings) -> No
             )
     finally:
         engine.dispose()
+
+
+def test_several_term_searches_page_across_the_recent_day(
+    make_database: Callable[..., MonitorSettings],
+) -> None:
+    """Phrase and multi-word searches read the newest day and the older rest with different
+    plans (RECENT); pages and counts still see every match once, newest first."""
+    database = make_database()
+    end = T0 + timedelta(days=3)
+    phrase = [
+        neutral_document(f"p{i:02d}", end - timedelta(hours=2 * i, minutes=1), "Profit warning")
+        for i in range(36)
+    ]
+    words = [
+        neutral_document(
+            f"w{i:02d}", end - timedelta(hours=3 * i, minutes=30), "Warning issued on profit"
+        )
+        for i in range(24)
+    ]
+    _write(database, phrase + words)
+    everything = TimeRange(end - timedelta(days=3), end)
+    engine = make_engine(database)
+    try:
+        with Session(engine) as s:
+            for text, docs in (('"profit warning"', phrase), ("profit warning", phrase + words)):
+                expected = sorted(((d.published_at, d.id) for d in docs), reverse=True)
+                for limit in (1, 5, 11, 12, 13, 100):
+                    assert _all_pages(s, HeadlineFilter(everything, text=text), limit) == expected
+                for hours in (1, 12, 24, 25, 72):
+                    rng = TimeRange(end - timedelta(hours=hours), end)
+                    inside = sum(1 for at, _ in expected if rng.since <= at < rng.until)
+                    got = count_headlines(session=s, flt=HeadlineFilter(rng, text=text), cap=20)
+                    assert got == HeadlineCount(min(inside, 20), capped=inside > 20)
+    finally:
+        engine.dispose()
