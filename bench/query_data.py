@@ -54,6 +54,9 @@ def vocabulary(rng: np.random.Generator, size: int = 4000) -> Vocabulary:
         "mid": listed[60],
         "rare": listed[3000],
         "phrase": PHRASES[0],
+        # Both words common together, never in this order: the worst case of a several-term
+        # search (every headline with both words is rechecked).
+        "never-adjacent": '"warning profit"',
     }
     return Vocabulary(listed, probes)
 
