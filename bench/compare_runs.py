@@ -10,18 +10,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from model.card import base_model_name
+
 # The settings the compared runs were varied by; the others keep TrainConfig's defaults.
 SHOWN = (
     "frozen_layers",
     "epochs",
     "lr",
     "label_smoothing",
-    "class_weight_power",
-    "pooling",
     "seed",
     "teachers",
-    "distill_weight",
+    "news_repeat",
 )
+FIGURES = ("topic acc", "sentiment acc", "news acc", "news F1", "news neutral->neg")
 
 
 def best_epoch(report: dict[str, Any]) -> dict[str, Any]:
@@ -29,30 +30,34 @@ def best_epoch(report: dict[str, Any]) -> dict[str, Any]:
     return [h for h in report["history"] if h.get("best")][-1]
 
 
+def figures(record: dict[str, Any]) -> list[str]:
+    """Tweet and news figures of an epoch record (or a teacher ensemble's); '-' where absent."""
+    cells = [f"{record[k]:.4f}" if k in record else "-" for k in _FIGURE_KEYS[:4]]
+    neutral = record.get("news_neutral_as_negative")
+    return [*cells, "-" if neutral is None else str(neutral)]
+
+
+_FIGURE_KEYS = ("topic_accuracy", "sentiment_accuracy", "news_accuracy", "news_macro_f1")
+
+
 def row(name: str, report: dict[str, Any]) -> list[str]:
     cfg, best = report["config"], best_epoch(report)
-    teachers = cfg.get("teachers") or []
-    settings = [str(len(teachers)) if k == "teachers" else str(cfg.get(k, "-")) for k in SHOWN]
+    base = base_model_name(cfg["base_model"])
+    news = cfg.get("news_file")
+    settings = [
+        str(len(cfg.get("teachers") or [])) if k == "teachers" else str(cfg.get(k, "-"))
+        for k in SHOWN
+    ]
+    if not news:
+        settings[SHOWN.index("news_repeat")] = "no news"
     minutes = sum(h["seconds"] for h in report["history"]) / 60
     ensemble = report.get("teacher_ensemble")
-    teacher_acc = (
-        f"{ensemble['topic_accuracy']:.4f} / {ensemble['sentiment_accuracy']:.4f}"
-        if ensemble
-        else "-"
-    )
-    return [
-        name,
-        *settings,
-        str(best["epoch"]),
-        f"{best['topic_accuracy']:.4f}",
-        f"{best['sentiment_accuracy']:.4f}",
-        teacher_acc,
-        f"{minutes:.0f}",
-    ]
+    teachers = " / ".join(figures(ensemble)) if ensemble else "-"
+    return [name, base, *settings, str(best["epoch"]), *figures(best), teachers, f"{minutes:.0f}"]
 
 
 def table(runs: list[Path]) -> str:
-    head = ["run", *SHOWN, "best epoch", "topic acc", "sentiment acc", "teachers' acc", "minutes"]
+    head = ["run", "base", *SHOWN, "best epoch", *FIGURES, "teachers' figures", "minutes"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for run in runs:
         report = json.loads((run / "training.json").read_text())

@@ -88,16 +88,33 @@ def _training_section(training: Mapping[str, Any] | None) -> str:
     if not training:
         return "No training report was given."
     cfg = training.get("config", {})
-    keep = {k: v for k, v in cfg.items() if k not in ("data_dir", "output_dir", "base_model")}
+    paths = ("data_dir", "output_dir", "base_model", "news_file")
+    keep = {k: v for k, v in cfg.items() if k not in paths}
+    # Local folders say nothing to a reader: the teachers by run name, the bases by model name.
+    keep["base_model"] = base_model_name(str(cfg.get("base_model", "")))
+    keep["teachers"] = [Path(t).name for t in cfg.get("teachers") or []]
     lines = ["| setting | value |", "| --- | --- |"]
     lines += [f"| `{k}` | `{v}` |" for k, v in keep.items()]
-    lines += ["", "| epoch | steps | train loss | seconds | topic acc | sentiment acc |"]
-    lines.append("| --- | --- | --- | --- | --- | --- |")
+    lines += ["", "| epoch | steps | train loss | seconds | topic acc | sentiment acc | news acc |"]
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
     for h in training.get("history", []):
-        t = h.get("topic_accuracy")
-        s = h.get("sentiment_accuracy")
+        figures = [
+            _figure(h.get(k)) for k in ("topic_accuracy", "sentiment_accuracy", "news_accuracy")
+        ]
         lines.append(
             f"| {h['epoch']} | {h['steps']} | {h['train_loss']:.4f} | {h['seconds']} | "
-            f"{'-' if t is None else f'{t:.4f}'} | {'-' if s is None else f'{s:.4f}'} |"
+            + " | ".join(figures)
+            + " |"
         )
     return "\n".join(lines)
+
+
+def base_model_name(path: str) -> str:
+    """A base model's name from its folder: the folder's own name, or its parent's where the
+    folder is a generic `model` (as in the packaged MiniLM wheel)."""
+    folder = Path(path)
+    return folder.parent.name if folder.name == "model" else folder.name
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"

@@ -13,8 +13,8 @@ from torch import nn
 from model.labels import SENTIMENTS, TOPICS
 from model.multitask import load_checkpoint
 from model.training_config import TrainConfig
-from model.training_data import Encoded
-from model.validation import metrics_from_scores, predict
+from model.training_data import Splits, load_tokenizer
+from model.validation import Validation, metrics_from_scores, predict
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,18 @@ class SoftTargets:
 
 
 def ensemble_probabilities(
-    teachers: Sequence[Path], ids: Sequence[Sequence[int]], temperature: float, device: torch.device
+    teachers: Sequence[Path], texts: Sequence[str], temperature: float, device: torch.device
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The mean of the teachers' tempered softmax outputs (an ensemble's soft labels)."""
-    topic = np.zeros((len(ids), len(TOPICS)), dtype=np.float32)
-    sentiment = np.zeros((len(ids), len(SENTIMENTS)), dtype=np.float32)
+    """The mean of the teachers' tempered softmax outputs (an ensemble's soft labels).
+
+    Each teacher reads the normalised texts through its own tokenizer and length, so a larger
+    teacher of another family (MPNet) can teach the MiniLM student."""
+    topic = np.zeros((len(texts), len(TOPICS)), dtype=np.float32)
+    sentiment = np.zeros((len(texts), len(SENTIMENTS)), dtype=np.float32)
     for path in teachers:
-        teacher, _ = load_checkpoint(path)
+        teacher, meta = load_checkpoint(path)
+        tok = load_tokenizer(path / "tokenizer.json", meta["max_len"])
+        ids = [e.ids for e in tok.encode_batch(list(texts))]
         t, s = predict(teacher.to(device), ids, device)
         topic += torch.softmax(torch.from_numpy(t) / temperature, -1).numpy()
         sentiment += torch.softmax(torch.from_numpy(s) / temperature, -1).numpy()
@@ -41,21 +46,29 @@ def ensemble_probabilities(
 
 
 def teacher_targets(
-    cfg: TrainConfig, train_data: Encoded, valid_data: Encoded, device: torch.device
-) -> tuple[SoftTargets, dict[str, float]]:
-    """Soft targets for the training set, and the ensemble's own validation accuracy."""
-    n = len(train_data.ids)
+    cfg: TrainConfig, splits: Splits, device: torch.device
+) -> tuple[SoftTargets, dict[str, float | int]]:
+    """Soft targets for the training set, and the ensemble's own validation figures."""
+    n, v = len(splits.train.texts), len(splits.valid.texts)
+    news_texts = splits.news.texts if splits.news else []
     topic, sentiment = ensemble_probabilities(
-        cfg.teachers, train_data.ids + valid_data.ids, cfg.distill_temperature, device
+        cfg.teachers,
+        splits.train.texts + splits.valid.texts + news_texts,
+        cfg.distill_temperature,
+        device,
     )
-    metrics = metrics_from_scores(topic[n:], sentiment[n:], valid_data)
-    accuracy = {f"{task}_accuracy": m.accuracy for task, m in metrics.items()}
+    tweets = metrics_from_scores(topic[n : n + v], sentiment[n : n + v], splits.valid)
+    news = (
+        metrics_from_scores(topic[n + v :], sentiment[n + v :], splits.news)["sentiment"]
+        if splits.news
+        else None
+    )
     soft = SoftTargets(
         torch.from_numpy(topic[:n]).to(device),
         torch.from_numpy(sentiment[:n]).to(device),
         cfg.distill_temperature,
     )
-    return soft, accuracy
+    return soft, Validation(tweets, news).record()
 
 
 def distill_loss(

@@ -11,7 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from model.data import read_task
-from model.labels import SENTIMENTS, TOPICS
+from model.labels import NEGATIVE, NEUTRAL, SENTIMENTS, TOPICS
+from model.news import news_part
 
 if TYPE_CHECKING:
     from model.scorer import Scorer
@@ -67,18 +68,35 @@ def task_metrics(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, names: Sequence[s
     )
 
 
-def evaluate_scorer(scorer: Scorer, data_dir: Path) -> dict[str, TaskMetrics]:
-    """Metrics of an exported model on both validation files."""
+NEWS_TASK = "news sentiment"
+
+
+def evaluate_scorer(
+    scorer: Scorer, data_dir: Path, news_file: Path | None = None
+) -> dict[str, TaskMetrics]:
+    """Metrics of an exported model on both tweet validation files and, given FinEntity.json,
+    on the news development set (sentiment only: the news data has no topic labels)."""
     topic = read_task(data_dir, "topic", "valid")
     sentiment = read_task(data_dir, "sentiment", "valid")
     topic_p, _ = scorer.probabilities([ex.text for ex in topic])
     _, sent_p = scorer.probabilities([ex.text for ex in sentiment])
     topic_true = [ex.topic for ex in topic if ex.topic is not None]
     sent_true = [ex.sentiment for ex in sentiment if ex.sentiment is not None]
-    return {
+    metrics = {
         "topic": task_metrics(topic_true, topic_p.argmax(1), TOPICS),
         "sentiment": task_metrics(sent_true, sent_p.argmax(1), SENTIMENTS),
     }
+    if news_file is not None:
+        news = news_part(news_file, "dev")
+        _, news_p = scorer.probabilities([ex.text for ex in news])
+        news_true = [ex.sentiment for ex in news if ex.sentiment is not None]
+        metrics[NEWS_TASK] = task_metrics(news_true, news_p.argmax(1), SENTIMENTS)
+    return metrics
+
+
+def neutral_as_negative(metrics: TaskMetrics) -> int:
+    """How many neutral texts a sentiment model called negative (what inflates alerts)."""
+    return metrics.confusion[NEUTRAL][NEGATIVE]
 
 
 def metrics_json(metrics: dict[str, TaskMetrics]) -> dict[str, Any]:

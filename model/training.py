@@ -32,8 +32,15 @@ from model.multitask import (
 )
 from model.optimization import Schedule, schedule, task_loss, task_losses
 from model.training_config import TrainConfig, default_base_model
-from model.training_data import Encoded, load_splits, load_tokenizer, pad_batch, train_batches
-from model.validation import evaluate_encoded
+from model.training_data import (
+    Encoded,
+    Splits,
+    load_splits,
+    load_tokenizer,
+    pad_batch,
+    train_batches,
+)
+from model.validation import validate
 
 # The entry points, and the names other code imports from here since the stages moved out.
 __all__ = [
@@ -75,8 +82,7 @@ class _Run:
     cfg: TrainConfig
     device: torch.device
     model: MultiTaskModel
-    train_data: Encoded
-    valid_data: Encoded
+    splits: Splits
     cache: list[torch.Tensor] | None
     losses: tuple[nn.Module, nn.Module]
     soft: SoftTargets | None
@@ -87,19 +93,20 @@ class _Run:
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
-    """Train, keep the epoch with the best mean validation accuracy, save it; return the report."""
+    """Train, keep the epoch with the best selection score (tweets and news), save it; return
+    the report."""
     # The order of these stages is the order of the random draws: keep it.
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
-    train_ex, train_data, valid_data = load_splits(cfg)
+    splits = load_splits(cfg)
     model = _prepare_model(cfg, device)
-    cache = _frozen_cache(model, cfg.frozen_layers, train_data, device)
-    losses = task_losses(class_counts(train_ex, "topic"), cfg, device)
-    soft, ensemble = _soft_targets(cfg, train_data, valid_data, device)
-    sched = schedule(model, cfg, len(train_data.ids))
+    cache = _frozen_cache(model, cfg.frozen_layers, splits.train, device)
+    losses = task_losses(class_counts(splits.train_examples, "topic"), cfg, device)
+    soft, ensemble = _soft_targets(cfg, splits, device)
+    sched = schedule(model, cfg, len(splits.train.ids))
     rng = random.Random(cfg.seed)  # noqa: S311 - shuffling, not security
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
-    run = _Run(cfg, device, model, train_data, valid_data, cache, losses, soft, sched, rng)
+    run = _Run(cfg, device, model, splits, cache, losses, soft, sched, rng)
     history = _run_epochs(run)
     return _write_report(cfg, history, run.best, ensemble)
 
@@ -130,12 +137,12 @@ def _frozen_cache(
 
 
 def _soft_targets(
-    cfg: TrainConfig, train_data: Encoded, valid_data: Encoded, device: torch.device
-) -> tuple[SoftTargets | None, dict[str, float] | None]:
-    """The teachers' soft targets and validation accuracy; (None, None) without teachers."""
+    cfg: TrainConfig, splits: Splits, device: torch.device
+) -> tuple[SoftTargets | None, dict[str, float | int] | None]:
+    """The teachers' soft targets and validation figures; (None, None) without teachers."""
     if not cfg.teachers:
         return None, None
-    soft, accuracy = teacher_targets(cfg, train_data, valid_data, device)
+    soft, accuracy = teacher_targets(cfg, splits, device)
     logger.info("teacher ensemble of %d on validation: %s", len(cfg.teachers), accuracy)
     return soft, accuracy
 
@@ -157,7 +164,7 @@ def _epoch(run: _Run, epoch: int) -> tuple[dict[str, Any], bool]:
     cfg = run.cfg
     run.model.train()
     started, running = time.monotonic(), 0.0
-    batches = train_batches(run.train_data, cfg.batch_size, run.rng)
+    batches = train_batches(run.splits.train, cfg.batch_size, run.rng)
     for batch in _progress(batches, f"epoch {epoch}/{cfg.epochs}"):
         running += _step(run, batch)
         if run.step >= run.schedule.total:
@@ -179,9 +186,9 @@ def _step(run: _Run, batch: list[int]) -> float:
     """One optimiser step on `batch`; its loss."""
     run.schedule.set_lr(run.step)
     logits = forward_batch(
-        run.model, batch, run.train_data, run.cache, run.cfg.frozen_layers, run.device
+        run.model, batch, run.splits.train, run.cache, run.cfg.frozen_layers, run.device
     )
-    loss = task_loss(logits, batch, run.train_data, run.losses, run.device)
+    loss = task_loss(logits, batch, run.splits.train, run.losses, run.device)
     if run.soft is not None:
         loss = loss + run.cfg.distill_weight * distill_loss(logits, run.soft, batch)
     optimizer = run.schedule.optimizer
@@ -201,13 +208,10 @@ def _validate_or_save(run: _Run, record: dict[str, Any], last: bool) -> None:
         # Evaluation costs minutes on a small CPU; keep the latest weights meanwhile.
         save_checkpoint(run.model, cfg, tok_path=tok_path)
         return
-    metrics = evaluate_encoded(run.model, run.valid_data, run.device)
-    record |= {
-        f"{t}_{k}": getattr(m, k) for t, m in metrics.items() for k in ("accuracy", "macro_f1")
-    }
-    mean_acc = (metrics["topic"].accuracy + metrics["sentiment"].accuracy) / 2
-    if mean_acc > run.best:
-        run.best = mean_acc
+    figures = validate(run.model, run.splits.valid, run.splits.news, run.device)
+    record |= figures.record() | {"selection_score": figures.selection_score}
+    if figures.selection_score > run.best:
+        run.best = figures.selection_score
         record["best"] = True
         save_checkpoint(run.model, cfg, tok_path=tok_path)
 
@@ -216,10 +220,10 @@ def _write_report(
     cfg: TrainConfig,
     history: list[dict[str, Any]],
     best: float,
-    ensemble: dict[str, float] | None,
+    ensemble: dict[str, float | int] | None,
 ) -> dict[str, Any]:
     """The run's report, also written to `training.json` in `output_dir`."""
-    report = {"config": _jsonable(asdict(cfg)), "history": history, "best_mean_accuracy": best}
+    report = {"config": _jsonable(asdict(cfg)), "history": history, "best_selection_score": best}
     if ensemble:
         report["teacher_ensemble"] = ensemble
     (cfg.output_dir / TRAINING_JSON).write_text(json.dumps(report, indent=2) + "\n")

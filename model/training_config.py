@@ -44,6 +44,10 @@ class TrainConfig:
     init_checkpoint: Path | None = None
     lr_scale: float = 1.0
     eval_every_epoch: bool = False
+    # FinEntity.json: its training part joins the tweets (repeated, it is small) and its
+    # development set is validated beside the tweet sets and counts in checkpoint selection.
+    news_file: Path | None = None
+    news_repeat: int = 4
     # Distillation: the averaged predictions of these checkpoints are soft targets for both
     # tasks on every training text, so each head also learns from the other data set's texts.
     teachers: tuple[Path, ...] = ()
@@ -55,3 +59,5 @@ class TrainConfig:
             raise ValueError(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.max_len < 8:
             raise ValueError("epochs and batch_size must be >= 1 and max_len >= 8")
+        if self.news_repeat < 1:
+            raise ValueError(f"news_repeat must be >= 1, got {self.news_repeat}")

@@ -12,6 +12,7 @@ import torch
 from tokenizers import Tokenizer
 
 from model.data import Example, read_split
+from model.news import news_part
 from model.text import normalize_text
 from model.training_config import TrainConfig
 
@@ -29,8 +30,10 @@ def load_tokenizer(path: Path, max_len: int) -> Tokenizer:
 
 @dataclass(frozen=True)
 class Encoded:
-    """Token ids and labels of a data set, ready for batching."""
+    """Token ids and labels of a data set, ready for batching, with the normalised texts
+    (a teacher with another tokenizer encodes those itself)."""
 
+    texts: list[str]
     ids: list[list[int]]
     topic: np.ndarray
     sentiment: np.ndarray
@@ -41,14 +44,29 @@ def encode(examples: Sequence[Example], tok: Tokenizer) -> Encoded:
     ids = [e.ids for e in tok.encode_batch(texts)]
     topic = np.array([IGNORE if ex.topic is None else ex.topic for ex in examples])
     sentiment = np.array([IGNORE if ex.sentiment is None else ex.sentiment for ex in examples])
-    return Encoded(ids=ids, topic=topic, sentiment=sentiment)
+    return Encoded(texts=texts, ids=ids, topic=topic, sentiment=sentiment)
 
 
-def load_splits(cfg: TrainConfig) -> tuple[list[Example], Encoded, Encoded]:
-    """The training examples, and the training and validation splits tokenized."""
+@dataclass(frozen=True)
+class Splits:
+    """What a run trains on and is validated on; `news` is None without a news file."""
+
+    train_examples: list[Example]
+    train: Encoded
+    valid: Encoded
+    news: Encoded | None
+
+
+def load_splits(cfg: TrainConfig) -> Splits:
+    """The tweet training sets plus the news training part (repeated `news_repeat` times),
+    the tweet validation sets and the news development set, tokenized."""
     tok = load_tokenizer(cfg.base_model / "tokenizer.json", cfg.max_len)
     train_ex, valid_ex = read_split(cfg.data_dir, "train"), read_split(cfg.data_dir, "valid")
-    return train_ex, encode(train_ex, tok), encode(valid_ex, tok)
+    news_dev = None
+    if cfg.news_file is not None:
+        train_ex += news_part(cfg.news_file, "train") * cfg.news_repeat
+        news_dev = encode(news_part(cfg.news_file, "dev"), tok)
+    return Splits(train_ex, encode(train_ex, tok), encode(valid_ex, tok), news_dev)
 
 
 def pad_batch(ids: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:

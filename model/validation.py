@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from model.evaluation import TaskMetrics, task_metrics
+from model.evaluation import TaskMetrics, neutral_as_negative, task_metrics
 from model.labels import SENTIMENTS, TOPICS
 from model.multitask import MultiTaskModel
 from model.training_data import IGNORE, Encoded, pad_batch
@@ -47,3 +48,41 @@ def metrics_from_scores(
         "topic": task_metrics(data.topic[has_t], topic[has_t].argmax(1), TOPICS),
         "sentiment": task_metrics(data.sentiment[has_s], sentiment[has_s].argmax(1), SENTIMENTS),
     }
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A model's figures on the tweet validation sets and, when given, the news dev set."""
+
+    tweets: dict[str, TaskMetrics]
+    news: TaskMetrics | None
+
+    @property
+    def selection_score(self) -> float:
+        """What checkpoints and recipes are chosen by: the tweet tasks' mean accuracy, averaged
+        with news sentiment accuracy when there is a news set (never the tweets alone then)."""
+        tweets = (self.tweets["topic"].accuracy + self.tweets["sentiment"].accuracy) / 2
+        return tweets if self.news is None else (tweets + self.news.accuracy) / 2
+
+    def record(self) -> dict[str, float | int]:
+        """Flat figures for a training report's epoch record."""
+        out: dict[str, float | int] = {
+            f"{task}_{k}": getattr(m, k)
+            for task, m in self.tweets.items()
+            for k in ("accuracy", "macro_f1")
+        }
+        if self.news is not None:
+            out |= {
+                "news_accuracy": self.news.accuracy,
+                "news_macro_f1": self.news.macro_f1,
+                "news_neutral_as_negative": neutral_as_negative(self.news),
+            }
+        return out
+
+
+def validate(
+    model: MultiTaskModel, valid: Encoded, news: Encoded | None, device: torch.device
+) -> Validation:
+    """The model's validation figures on the tweet sets and the news dev set."""
+    news_metrics = evaluate_encoded(model, news, device)["sentiment"] if news else None
+    return Validation(evaluate_encoded(model, valid, device), news_metrics)

@@ -62,6 +62,18 @@ def train(
         ..., "--data", help="Folder with topic_/sentiment_ train/valid CSVs."
     ),
     out: Path = typer.Option(Path("var/checkpoint"), "--out", help="Checkpoint folder."),
+    news: Path | None = typer.Option(
+        None, "--news", help="FinEntity.json: train on its training part, validate on its dev set."
+    ),
+    news_repeat: int = typer.Option(
+        4, "--news-repeat", help="Times the (small) news training part is repeated per epoch."
+    ),
+    base_model: Path | None = typer.Option(
+        None,
+        "--base-model",
+        help="Transformers folder to fine-tune (default all-MiniLM-L6-v2; a teacher may be "
+        "larger, e.g. all-mpnet-base-v2 with --frozen-layers 0).",
+    ),
     epochs: int = typer.Option(2, help="Passes over both training sets."),
     lr: float = typer.Option(1e-4, help="Learning rate of the top encoder layer."),
     batch_size: int = typer.Option(32, "--batch-size"),
@@ -98,6 +110,9 @@ def train(
     cfg = training.TrainConfig(
         data_dir=data,
         output_dir=out,
+        news_file=news,
+        news_repeat=news_repeat,
+        **({"base_model": base_model} if base_model else {}),
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
@@ -139,6 +154,9 @@ def export(
 
 def evaluate(
     data: Path = typer.Option(..., "--data", help="Folder with the validation CSVs."),
+    news: Path | None = typer.Option(
+        None, "--news", help="FinEntity.json: also report the news development set."
+    ),
     onnx_file: Path | None = typer.Option(
         None, "--onnx", help="ONNX file instead of the artifact's."
     ),
@@ -151,19 +169,24 @@ def evaluate(
         None, "--experiments", help="Markdown comparing training runs (bench/compare_runs.py)."
     ),
 ) -> None:
-    """Accuracy, macro-F1, per-class precision/recall and confusion matrices on validation."""
+    """Accuracy, macro-F1, per-class precision/recall and confusion matrices on the tweet
+    validation sets and (with --news) the news development set."""
     from model.card import CARD_TEMPLATE, CardInputs, file_sizes, render_card
-    from model.evaluation import evaluate_scorer, metrics_json
+    from model.evaluation import NEWS_TASK, evaluate_scorer, metrics_json, neutral_as_negative
 
     settings = ModelSettings()
     scorer = Scorer.from_settings(settings, onnx_file)
-    metrics = evaluate_scorer(scorer, data)
-    ref = evaluate_scorer(Scorer.from_settings(settings, reference), data) if reference else None
+    metrics = evaluate_scorer(scorer, data, news)
+    ref = None
+    if reference:
+        ref = evaluate_scorer(Scorer.from_settings(settings, reference), data, news)
     result = {"model": scorer.model_version, "metrics": metrics_json(metrics)}
     if ref:
         result["reference"] = metrics_json(ref)
     for task, m in metrics.items():
         typer.echo(f"{task}: accuracy {m.accuracy:.4f} macro-F1 {m.macro_f1:.4f} (n={m.n})")
+        if task == NEWS_TASK:
+            typer.echo(f"{task}: neutral called negative {neutral_as_negative(m)} times")
         if ref:
             typer.echo(f"{task} (reference): accuracy {ref[task].accuracy:.4f}")
     if json_out:

@@ -25,7 +25,12 @@ def test_model_card_renders_every_section() -> None:
 
     m = task_metrics([0, 1, 2], [0, 1, 1], ("negative", "neutral", "positive"))
     training = {
-        "config": {"epochs": 5, "teachers": ["var/a", "var/b"], "data_dir": "/private/data-dir"},
+        "config": {
+            "epochs": 5,
+            "teachers": ["/home/me/var/a", "var/b"],
+            "data_dir": "/private/data-dir",
+            "base_model": "/opt/models/all-mpnet-base-v2",
+        },
         "history": [{"epoch": 1, "steps": 10, "train_loss": 1.5, "seconds": 3.0}],
     }
     card = render_card(
@@ -42,5 +47,6 @@ def test_model_card_renders_every_section() -> None:
     )
     assert "x@9.9.9" in card and "SPEED TABLE" in card and "RUNS TABLE" in card
     assert "| sentiment | 3 | 0.6667 |" in card
-    assert "`teachers` | `['var/a', 'var/b']`" in card and "/private/data-dir" not in card
+    assert "`teachers` | `['a', 'b']`" in card and "`base_model` | `all-mpnet-base-v2`" in card
+    assert "/private/data-dir" not in card and "/home/me" not in card
     assert not re.search(r"\{[a-z_]+\}", card)  # no placeholder left unfilled

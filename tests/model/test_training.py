@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,12 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from model.training import TrainConfig, load_checkpoint, train  # noqa: E402
-from tests.model.tiny import make_tiny_base, write_tiny_data  # noqa: E402
+from tests.model.tiny import (  # noqa: E402
+    make_tiny_base,
+    make_tiny_mpnet,
+    write_tiny_data,
+    write_tiny_news,
+)
 
 
 @pytest.mark.parametrize("frozen_layers", [0, 1])
@@ -57,7 +63,13 @@ def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
     import numpy as np
     import torch
 
-    from model.training import SoftTargets, distill_loss, ensemble_probabilities, pad_batch
+    from model.training import (
+        SoftTargets,
+        distill_loss,
+        ensemble_probabilities,
+        load_tokenizer,
+        pad_batch,
+    )
 
     base = make_tiny_base(tmp_path / "base")
     data = write_tiny_data(tmp_path / "data")
@@ -75,10 +87,12 @@ def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
         )
 
     train(config("teacher"))
-    ids = [[101, 2000, 2001, 102], [101, 2002, 102]]
+    texts = ["Shares slide on weak outlook", "Bank raises its dividend"]
     topic, sentiment = ensemble_probabilities(
-        [tmp_path / "teacher"] * 2, ids, 2.0, torch.device("cpu")
+        [tmp_path / "teacher"] * 2, texts, 2.0, torch.device("cpu")
     )
+    tok = load_tokenizer(tmp_path / "teacher" / "tokenizer.json", 64)
+    ids = [e.ids for e in tok.encode_batch(texts)]
     assert np.allclose(topic.sum(1), 1.0) and np.allclose(sentiment.sum(1), 1.0)
     soft = SoftTargets(torch.from_numpy(topic), torch.from_numpy(sentiment), 2.0)
 
@@ -93,3 +107,46 @@ def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
     report = train(config("student", teachers=(tmp_path / "teacher",)))
     assert report["history"][0]["steps"] == 2
     assert 0.0 <= report["teacher_ensemble"]["topic_accuracy"] <= 1.0
+
+
+def test_news_part_trains_and_counts_in_selection(tmp_path: Path) -> None:
+    """With a news file, its dev set is validated each epoch and moves the selection score."""
+    cfg = TrainConfig(
+        data_dir=write_tiny_data(tmp_path / "data"),
+        output_dir=tmp_path / "out",
+        base_model=make_tiny_base(tmp_path / "base"),
+        epochs=1,
+        batch_size=4,
+        max_steps=1,
+        device="cpu",
+        news_file=write_tiny_news(tmp_path / "news.json"),
+        news_repeat=2,
+    )
+    (record,) = train(cfg)["history"]
+    tweets = (record["topic_accuracy"] + record["sentiment_accuracy"]) / 2
+    assert record["selection_score"] == pytest.approx((tweets + record["news_accuracy"]) / 2)
+    assert record["news_neutral_as_negative"] >= 0
+
+
+def test_a_teacher_of_another_architecture_teaches_the_student(tmp_path: Path) -> None:
+    """An MPNet teacher (the 2.0 recipe's family) distils into the BERT-shaped student."""
+    base = make_tiny_base(tmp_path / "base")
+    data = write_tiny_data(tmp_path / "data")
+
+    def config(name: str, base_model: Path, **kw: Any) -> TrainConfig:
+        return TrainConfig(
+            data_dir=data,
+            output_dir=tmp_path / name,
+            base_model=base_model,
+            epochs=1,
+            batch_size=4,
+            max_steps=1,
+            device="cpu",
+            **kw,
+        )
+
+    train(config("t", make_tiny_mpnet(tmp_path / "mpnet"), frozen_layers=0))
+    report = train(config("s", base, teachers=(tmp_path / "t",)))
+    assert 0.0 <= report["teacher_ensemble"]["sentiment_accuracy"] <= 1.0
+    model, _ = load_checkpoint(tmp_path / "s")
+    assert type(model.encoder).__name__ == "BertModel"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,50 @@ def make_tiny_base(folder: Path) -> Path:
     BertModel(config, add_pooling_layer=False).save_pretrained(str(folder))
     shutil.copyfile(default_base_model() / "tokenizer.json", folder / "tokenizer.json")
     return folder
+
+
+def make_tiny_mpnet(folder: Path) -> Path:
+    """A 2-layer MPNet (the teacher family of model 2.0) with MiniLM's tokenizer, in `folder`."""
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    from model.training import default_base_model
+
+    torch.manual_seed(0)
+    config = MPNetConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+    )
+    MPNetModel(config, add_pooling_layer=False).save_pretrained(str(folder))
+    shutil.copyfile(default_base_model() / "tokenizer.json", folder / "tokenizer.json")
+    return folder
+
+
+def write_tiny_news(path: Path) -> Path:
+    """A FinEntity-shaped file of snippets written for these tests (one mixes polarities)."""
+    snippets = [
+        ("Acme Corp said quarterly revenue rose as demand held up.", ["Positive"]),
+        ("Globex shares fell after the regulator opened an inquiry.", ["Negative"]),
+        ("Initech will hold its annual meeting in May.", ["Neutral"]),
+        ("Hooli and Vandelay signed a supply agreement.", ["Neutral", "Neutral"]),
+        ("Umbrella gained while Cyberdyne slumped.", ["Positive", "Negative"]),
+        ("Stark Industries cut its outlook for the year.", ["Negative"]),
+    ]
+    rows = [
+        {
+            "content": text,
+            "annotations": [
+                {"value": "x", "start": 0, "end": 1, "label": label} for label in labels
+            ],
+        }
+        for text, labels in snippets
+    ]
+    path.write_text(json.dumps(rows))
+    return path
 
 
 def write_tiny_data(folder: Path) -> Path:
