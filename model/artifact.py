@@ -9,6 +9,7 @@ from typing import Any
 
 from model.exceptions import ArtifactError
 from model.labels import SENTIMENTS, TOPICS
+from model.text import NORMALIZATION
 
 METADATA_FILE = "metadata.json"
 TOKENIZER_FILE = "tokenizer.json"
@@ -63,6 +64,12 @@ def read_info(model_dir: Path) -> ArtifactInfo:
         raise ArtifactError(
             f"{path} is not valid model metadata ({e}); re-run `finsent export`"
         ) from e
+    if info.normalization != NORMALIZATION:
+        raise ArtifactError(
+            f"{path}: the model was trained on text normalised by {info.normalization}, and this "
+            f"finsent normalises by {NORMALIZATION}; use a model exported by this version "
+            "(`finsent export`) or the finsent release the model came with"
+        )
     _check_labels(model_dir / LABELS_FILE)
     return info
 

@@ -28,7 +28,7 @@ from model.artifact import (
     write_labels,
 )
 from model.exceptions import ExportError
-from model.text import normalize_text
+from model.text import NORMALIZATION, normalize_text
 from model.training import MultiTaskModel, load_checkpoint, load_tokenizer, pad_batch
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 FP32_MODEL = "model.fp32.onnx"
 FP32_TOLERANCE = 1e-4
 NAME = "finsent-minilm-l6-topic-sentiment"
-NORMALIZATION = "model.text.normalize_text/1"
 
 
 @dataclass(frozen=True)
