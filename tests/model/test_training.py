@@ -14,10 +14,20 @@ pytest.importorskip("transformers")
 from model.training import TrainConfig, load_checkpoint, train  # noqa: E402
 from tests.model.tiny import (  # noqa: E402
     make_tiny_base,
-    make_tiny_mpnet,
     write_tiny_data,
     write_tiny_news,
 )
+
+
+def _tiny_run(tmp_path: Path, name: str, base_model: Path, **kw: Any) -> TrainConfig:
+    """A short CPU run on the tiny data: one epoch of `max_steps` steps (1 unless given)."""
+    settings: dict[str, Any] = {"epochs": 1, "batch_size": 4, "max_steps": 1, "device": "cpu"}
+    return TrainConfig(
+        data_dir=write_tiny_data(tmp_path / "data"),
+        output_dir=tmp_path / name,
+        base_model=base_model,
+        **(settings | kw),
+    )
 
 
 @pytest.mark.parametrize("frozen_layers", [0, 1])
@@ -72,21 +82,7 @@ def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
     )
 
     base = make_tiny_base(tmp_path / "base")
-    data = write_tiny_data(tmp_path / "data")
-
-    def config(name: str, teachers: tuple[Path, ...] = ()) -> TrainConfig:
-        return TrainConfig(
-            data_dir=data,
-            output_dir=tmp_path / name,
-            base_model=base,
-            epochs=1,
-            batch_size=4,
-            max_steps=2,
-            device="cpu",
-            teachers=teachers,
-        )
-
-    train(config("teacher"))
+    train(_tiny_run(tmp_path, "teacher", base, max_steps=2))
     texts = ["Shares slide on weak outlook", "Bank raises its dividend"]
     topic, sentiment = ensemble_probabilities(
         [tmp_path / "teacher"] * 2, texts, 2.0, torch.device("cpu")
@@ -104,21 +100,19 @@ def test_distillation_from_a_teacher_checkpoint(tmp_path: Path) -> None:
     flat = SoftTargets(torch.full((2, 20), 1 / 20), torch.full((2, 3), 1 / 3), 2.0)
     assert float(distill_loss(logits, flat, [0, 1])) > 1e-3
 
-    report = train(config("student", teachers=(tmp_path / "teacher",)))
+    report = train(
+        _tiny_run(tmp_path, "student", base, max_steps=2, teachers=(tmp_path / "teacher",))
+    )
     assert report["history"][0]["steps"] == 2
     assert 0.0 <= report["teacher_ensemble"]["topic_accuracy"] <= 1.0
 
 
 def test_news_part_trains_and_counts_in_selection(tmp_path: Path) -> None:
     """With a news file, its dev set is validated each epoch and moves the selection score."""
-    cfg = TrainConfig(
-        data_dir=write_tiny_data(tmp_path / "data"),
-        output_dir=tmp_path / "out",
-        base_model=make_tiny_base(tmp_path / "base"),
-        epochs=1,
-        batch_size=4,
-        max_steps=1,
-        device="cpu",
+    cfg = _tiny_run(
+        tmp_path,
+        "out",
+        make_tiny_base(tmp_path / "base"),
         news_file=write_tiny_news(tmp_path / "news.json"),
         news_repeat=2,
     )
@@ -130,23 +124,11 @@ def test_news_part_trains_and_counts_in_selection(tmp_path: Path) -> None:
 
 def test_a_teacher_of_another_architecture_teaches_the_student(tmp_path: Path) -> None:
     """An MPNet teacher (the 2.0 recipe's family) distils into the BERT-shaped student."""
-    base = make_tiny_base(tmp_path / "base")
-    data = write_tiny_data(tmp_path / "data")
-
-    def config(name: str, base_model: Path, **kw: Any) -> TrainConfig:
-        return TrainConfig(
-            data_dir=data,
-            output_dir=tmp_path / name,
-            base_model=base_model,
-            epochs=1,
-            batch_size=4,
-            max_steps=1,
-            device="cpu",
-            **kw,
-        )
-
-    train(config("t", make_tiny_mpnet(tmp_path / "mpnet"), frozen_layers=0))
-    report = train(config("s", base, teachers=(tmp_path / "t",)))
+    mpnet = make_tiny_base(tmp_path / "mpnet", family="mpnet")
+    train(_tiny_run(tmp_path, "t", mpnet, frozen_layers=0))
+    report = train(
+        _tiny_run(tmp_path, "s", make_tiny_base(tmp_path / "base"), teachers=(tmp_path / "t",))
+    )
     assert 0.0 <= report["teacher_ensemble"]["sentiment_accuracy"] <= 1.0
     model, _ = load_checkpoint(tmp_path / "s")
     assert type(model.encoder).__name__ == "BertModel"

@@ -7,44 +7,28 @@ import shutil
 from pathlib import Path
 
 
-def make_tiny_base(folder: Path) -> Path:
-    """Save a 2-layer, 32-wide BERT with MiniLM's vocabulary and tokenizer into `folder`."""
+def make_tiny_base(folder: Path, family: str = "bert") -> Path:
+    """Save a 2-layer, 32-wide encoder with MiniLM's vocabulary and tokenizer into `folder`: a
+    BERT in MiniLM's shape, or an MPNet (the family of model 2.0's teacher)."""
     import torch
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
 
     from model.training import default_base_model
 
+    config_class, model_class = {
+        "bert": (BertConfig, BertModel),
+        "mpnet": (MPNetConfig, MPNetModel),
+    }[family]
     torch.manual_seed(0)
-    config = BertConfig(
+    config = config_class(
         vocab_size=30522,
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=128,
+        max_position_embeddings=130,  # MPNet's positions start after its padding id
     )
-    BertModel(config, add_pooling_layer=False).save_pretrained(str(folder))
-    shutil.copyfile(default_base_model() / "tokenizer.json", folder / "tokenizer.json")
-    return folder
-
-
-def make_tiny_mpnet(folder: Path) -> Path:
-    """A 2-layer MPNet (the teacher family of model 2.0) with MiniLM's tokenizer, in `folder`."""
-    import torch
-    from transformers import MPNetConfig, MPNetModel
-
-    from model.training import default_base_model
-
-    torch.manual_seed(0)
-    config = MPNetConfig(
-        vocab_size=30522,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=130,
-    )
-    MPNetModel(config, add_pooling_layer=False).save_pretrained(str(folder))
+    model_class(config, add_pooling_layer=False).save_pretrained(str(folder))
     shutil.copyfile(default_base_model() / "tokenizer.json", folder / "tokenizer.json")
     return folder
 
