@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.headline_search import matches, tsquery
 from monitor.storage.models import Document
@@ -122,14 +122,15 @@ def headlines(
     """
     search = _search(session, flt)
     rng = flt.time_range
-    if search is None or not search.several_terms or _span(rng) <= RECENT:
-        condition = search.condition(_span(rng)) if search else None
-        docs = _page(session, flt, condition, after, limit + 1)
+    if search is None or not search.several_terms:
+        docs = _page(session, flt, search.by_words if search else None, after, limit + 1)
     else:
         top = min(rng.until, after.published_at) if after else rng.until
         split = max(rng.since, top - RECENT)
-        recent = replace(flt, time_range=TimeRange(split, rng.until)) if split < top else None
-        docs = _page(session, recent, search.blind, after, limit + 1) if recent else []
+        docs = []
+        if split < top:
+            recent = replace(flt, time_range=TimeRange(split, rng.until))
+            docs = _page(session, recent, search.blind, after, limit + 1, all_first=True)
         if len(docs) <= limit and split > rng.since:
             older = replace(flt, time_range=TimeRange(rng.since, split))
             docs += _page(session, older, search.by_words, after, limit + 1 - len(docs))
@@ -145,8 +146,15 @@ def _page(
     search: ColumnElement[bool] | None,
     after: HeadlineCursor | None,
     limit: int,
+    *,
+    all_first: bool = False,
 ) -> list[Document]:
-    """Up to `limit` documents matching `flt` and `search` after `after`, newest first."""
+    """Up to `limit` documents matching `flt` and `search` after `after`, newest first.
+
+    `all_first` finds every match before sorting: behind an OFFSET 0 fence the planner cannot
+    walk the time index newest-first for a blind search, which reads the whole window when the
+    matches are few, and intersects the time and text indexes instead.
+    """
     stmt = _filtered(select(Document), flt, search)
     if after is not None:
         cursor = tuple_(
@@ -154,8 +162,9 @@ def _page(
             literal(after.id, Document.id.type),
         )
         stmt = stmt.where(tuple_(Document.published_at, Document.id) < cursor)
-    stmt = stmt.order_by(Document.published_at.desc(), Document.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+    doc = aliased(Document, stmt.offset(0).subquery()) if all_first else Document
+    stmt = select(doc) if all_first else stmt
+    return list(session.scalars(stmt.order_by(doc.published_at.desc(), doc.id.desc()).limit(limit)))
 
 
 def count_headlines(
