@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.card import base_model_name
+from model.card import base_model_name, figure
 
 # The settings the compared runs were varied by; the others keep TrainConfig's defaults.
 SHOWN = (
@@ -30,29 +30,33 @@ def best_epoch(report: dict[str, Any]) -> dict[str, Any]:
     return [h for h in report["history"] if h.get("best")][-1]
 
 
+_FIGURE_KEYS = ("topic_accuracy", "sentiment_accuracy", "news_accuracy", "news_macro_f1")
+
+
 def figures(record: dict[str, Any]) -> list[str]:
     """Tweet and news figures of an epoch record (or a teacher ensemble's); '-' where absent."""
-    cells = [f"{record[k]:.4f}" if k in record else "-" for k in _FIGURE_KEYS[:4]]
     neutral = record.get("news_neutral_as_negative")
-    return [*cells, "-" if neutral is None else str(neutral)]
+    return [
+        *(figure(record.get(k)) for k in _FIGURE_KEYS),
+        "-" if neutral is None else str(neutral),
+    ]
 
 
-_FIGURE_KEYS = ("topic_accuracy", "sentiment_accuracy", "news_accuracy", "news_macro_f1")
+def setting(cfg: dict[str, Any], key: str) -> str:
+    if key == "teachers":
+        return str(len(cfg.get("teachers") or []))
+    if key == "news_repeat" and not cfg.get("news_file"):
+        return "no news"
+    return str(cfg.get(key, "-"))
 
 
 def row(name: str, report: dict[str, Any]) -> list[str]:
     cfg, best = report["config"], best_epoch(report)
-    base = base_model_name(cfg["base_model"])
-    news = cfg.get("news_file")
-    settings = [
-        str(len(cfg.get("teachers") or [])) if k == "teachers" else str(cfg.get(k, "-"))
-        for k in SHOWN
-    ]
-    if not news:
-        settings[SHOWN.index("news_repeat")] = "no news"
+    settings = [setting(cfg, k) for k in SHOWN]
     minutes = sum(h["seconds"] for h in report["history"]) / 60
     ensemble = report.get("teacher_ensemble")
     teachers = " / ".join(figures(ensemble)) if ensemble else "-"
+    base = base_model_name(cfg["base_model"])
     return [name, base, *settings, str(best["epoch"]), *figures(best), teachers, f"{minutes:.0f}"]
 
 

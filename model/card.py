@@ -88,9 +88,8 @@ def _training_section(training: Mapping[str, Any] | None) -> str:
     if not training:
         return "No training report was given."
     cfg = training.get("config", {})
-    paths = ("data_dir", "output_dir", "base_model", "news_file")
-    keep = {k: v for k, v in cfg.items() if k not in paths}
-    # Local folders say nothing to a reader: the teachers by run name, the bases by model name.
+    keep = {k: v for k, v in cfg.items() if k not in ("data_dir", "output_dir", "news_file")}
+    # Local folders say nothing to a reader: the teachers by run name, the base by model name.
     keep["base_model"] = base_model_name(str(cfg.get("base_model", "")))
     keep["teachers"] = [Path(t).name for t in cfg.get("teachers") or []]
     lines = ["| setting | value |", "| --- | --- |"]
@@ -99,7 +98,7 @@ def _training_section(training: Mapping[str, Any] | None) -> str:
     lines.append("| --- | --- | --- | --- | --- | --- | --- |")
     for h in training.get("history", []):
         figures = [
-            _figure(h.get(k)) for k in ("topic_accuracy", "sentiment_accuracy", "news_accuracy")
+            figure(h.get(k)) for k in ("topic_accuracy", "sentiment_accuracy", "news_accuracy")
         ]
         lines.append(
             f"| {h['epoch']} | {h['steps']} | {h['train_loss']:.4f} | {h['seconds']} | "
@@ -116,5 +115,6 @@ def base_model_name(path: str) -> str:
     return folder.parent.name if folder.name == "model" else folder.name
 
 
-def _figure(value: float | None) -> str:
+def figure(value: float | None) -> str:
+    """An accuracy or F1 as the card and the run comparison print it; '-' where absent."""
     return "-" if value is None else f"{value:.4f}"

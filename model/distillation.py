@@ -32,17 +32,21 @@ def ensemble_probabilities(
     """The mean of the teachers' tempered softmax outputs (an ensemble's soft labels).
 
     Each teacher reads the normalised texts through its own tokenizer and length, so a larger
-    teacher of another family (MPNet) can teach the MiniLM student."""
-    topic = np.zeros((len(texts), len(TOPICS)), dtype=np.float32)
-    sentiment = np.zeros((len(texts), len(SENTIMENTS)), dtype=np.float32)
+    teacher of another family (MPNet) can teach the MiniLM student. A text repeated (the news
+    training part is, `news_repeat` times) is predicted once."""
+    unique = list(dict.fromkeys(texts))
+    rows = {text: i for i, text in enumerate(unique)}
+    topic = np.zeros((len(unique), len(TOPICS)), dtype=np.float32)
+    sentiment = np.zeros((len(unique), len(SENTIMENTS)), dtype=np.float32)
     for path in teachers:
         teacher, meta = load_checkpoint(path)
         tok = load_tokenizer(path / "tokenizer.json", meta["max_len"])
-        ids = [e.ids for e in tok.encode_batch(list(texts))]
+        ids = [e.ids for e in tok.encode_batch(unique)]
         t, s = predict(teacher.to(device), ids, device)
         topic += torch.softmax(torch.from_numpy(t) / temperature, -1).numpy()
         sentiment += torch.softmax(torch.from_numpy(s) / temperature, -1).numpy()
-    return topic / len(teachers), sentiment / len(teachers)
+    order = [rows[text] for text in texts]
+    return topic[order] / len(teachers), sentiment[order] / len(teachers)
 
 
 def teacher_targets(

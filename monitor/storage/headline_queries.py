@@ -162,8 +162,10 @@ def _page(
             literal(after.id, Document.id.type),
         )
         stmt = stmt.where(tuple_(Document.published_at, Document.id) < cursor)
-    doc = aliased(Document, stmt.offset(0).subquery()) if all_first else Document
-    stmt = select(doc) if all_first else stmt
+    doc: Any = Document
+    if all_first:
+        doc = aliased(Document, stmt.offset(0).subquery())
+        stmt = select(doc)
     return list(session.scalars(stmt.order_by(doc.published_at.desc(), doc.id.desc()).limit(limit)))
 
 
