@@ -84,8 +84,8 @@ class Document(Base):
     model: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int | None] = mapped_column(Integer)
     kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
-    # `search_vector()` stored by a trigger (0007); NULL on rows from before 0007 until the
-    # backfill fills them. Deferred: only searches read it, and they do in SQL.
+    # `search_vector()` and, from 0008, its terms (`stored_terms`), stored by a trigger; NULL on
+    # rows from before 0007 until the backfill fills them. Deferred: only searches read it, in SQL.
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
 
@@ -102,14 +102,12 @@ class _SentimentCounts:
 
 
 # Headline search (0006): the English words of the headline plus the tagged tickers, so `AAPL` and
-# `$AAPL` find items tagged AAPL. Indexed as an expression (0006) and, from 0007, also stored in
-# `Document.search_vector`; a query on the expression must match on exactly `search_vector()`.
+# `$AAPL` find items tagged AAPL. Indexed as an expression (0006) until every row has its stored
+# `Document.search_vector` (0007), then dropped (0008 or the backfill); a query on the expression
+# must match on exactly `search_vector()`.
 def search_vector() -> Function[Any]:
-    """The indexed tsvector of a document row, as SQL (the function is created by 0006)."""
+    """The tsvector of a document row's words, as SQL (the function is created by 0006)."""
     return func.documents_search_vector(Document.headline, Document.tickers)
-
-
-Index("ix_documents_search", search_vector(), postgresql_using="gin")
 
 
 class SentimentMinute(_SentimentCounts, Base):
@@ -175,12 +173,13 @@ class IngestDay(_IngestCounts, Base):
 
 
 class RollupState(Base):
-    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`), and
-    whether every document has its stored `search_vector` (a row named `search_vector`, 0007).
+    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`),
+    whether every document has its stored `search_vector` (`search_vector`, 0007) and whether
+    every such vector holds its terms (`search_terms`, 0008).
 
-    Until they do (a database that had rows before migration 0005 or 0007, until `finsent db
-    backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
-    searches match on the search expression.
+    Until they do (a database that had rows before migration 0005, 0007 or 0008, until `finsent
+    db backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
+    searches match on the search expression, then on the stored vectors without naming terms.
     """
 
     __tablename__ = "rollup_state"

@@ -1,6 +1,6 @@
-"""Migration 0007 on a populated table and the search-vector backfill: searches answer the same
-on the 0006 expression before it and on the stored column after it; the trigger fills new rows;
-downgrade removes what 0007 made."""
+"""Migrations 0007 and 0008 on a populated table and the search-vector backfill: searches answer
+the same on the 0006 expression, on stored vectors without terms and on vectors with terms; the
+trigger fills new rows; 0006's index goes once every row has a vector; downgrades undo each step."""
 
 from __future__ import annotations
 
@@ -22,7 +22,12 @@ from monitor.storage.headline_search import matches
 from monitor.storage.ingest import ScoredDocument, write_batch
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
-from monitor.storage.search_vectors import backfill_search_vectors, vectors_stored
+from monitor.storage.search_vectors import (
+    Vectors,
+    backfill_search_vectors,
+    search_vectors,
+    vectors_stored,
+)
 from monitor.storage.settings import MonitorSettings
 from tests.monitor.storage.rollup_checks import scored
 
@@ -36,6 +41,10 @@ SEARCHES = (
     "cut",
     '"profit warning"',
     '"rate cut"',
+    '"warning profit"',
+    '"bank cuts guidance"',
+    '-"rate cut" fed',
+    '"profit warning" OR chip',
     "rate -cut",
     "bank OR chip",
     "guid*",
@@ -47,6 +56,15 @@ SEARCHES = (
     "the",
 )
 _NULLS = text("select count(*) from documents where search_vector is null")
+_WITH_TERMS = text(
+    "select count(*) from documents "
+    "where search_vector = documents_search_terms(headline, tickers, published_at)"
+)
+_WITHOUT_TERMS = text(
+    "select count(*) from documents "
+    "where search_vector = documents_search_vector(headline, tickers)"
+)
+_TERMS_MARKED = text("select count(*) from rollup_state where name = 'search_terms'")
 _TRIGGERS = text("select count(*) from pg_trigger where tgname = 'documents_fill_search_vector'")
 
 
@@ -100,16 +118,16 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
     assert backfill_search_vectors(db, batch=37) == 400  # many batches: the keyset walks on
     with db.connect() as conn:
         assert conn.scalar(_NULLS) == 0
-        same = "select count(*) from documents where search_vector = "
-        same += "documents_search_vector(headline, tickers)"
-        assert conn.scalar(text(same)) == 500
+        assert conn.scalar(_WITH_TERMS) == 500
     with Session(db) as session:
-        assert vectors_stored(session=session)
-    assert _answers(db) == before  # on the column: exactly what the expression found
+        assert search_vectors(session=session) is Vectors.WITH_TERMS
+    assert "ix_documents_search" not in _index_names(db)  # no longer read
+    assert _answers(db) == before  # on the column and its terms: what the expression found
     assert backfill_search_vectors(db) == 0  # running it again fills nothing
 
     command.downgrade(config, "0006")
     assert "search_vector" not in {c["name"] for c in inspect(db).get_columns("documents")}
+    assert {"ix_documents_search"} <= _index_names(db)  # back for searches
     assert "ix_documents_search_vector" not in _index_names(db)
     with db.connect() as conn:
         assert conn.scalar(_TRIGGERS) == 0
@@ -120,6 +138,38 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
     command.upgrade(config, "head")
     with Session(db) as session:
         assert not vectors_stored(session=session)  # it had rows: the backfill is needed again
+
+
+def test_0008_on_stored_vectors_searches_without_terms_until_the_backfill(
+    engine: tuple[Engine, Config],
+) -> None:
+    db, config = engine
+    command.upgrade(config, "0007")  # empty: complete at once
+    write_batch(db, _documents(4, 300), [])
+
+    command.upgrade(config, "head")
+    assert "ix_documents_search" not in _index_names(db)  # every row had its vector already
+    write_batch(db, _documents(5, 100), [])
+    with db.connect() as conn:
+        assert (conn.scalar(_WITHOUT_TERMS), conn.scalar(_WITH_TERMS)) == (300, 100)
+    with Session(db) as session:
+        assert search_vectors(session=session) is Vectors.STORED
+    before = _answers(db)  # on the stored vectors, queries without terms
+    assert any(before[0::2])
+
+    assert backfill_search_vectors(db, batch=50) == 300
+    with Session(db) as session:
+        assert search_vectors(session=session) is Vectors.WITH_TERMS
+    assert _answers(db) == before
+
+    command.downgrade(config, "0007")
+    assert "ix_documents_search" in _index_names(db)
+    write_batch(db, _documents(6, 10), [])  # 0007's trigger again: words only
+    with db.connect() as conn:
+        assert conn.scalar(_WITHOUT_TERMS) == 10
+        assert not conn.scalar(
+            text("select count(*) from rollup_state where name = 'search_terms'")
+        )
 
 
 def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
@@ -135,7 +185,8 @@ def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
             found = headlines(session=session, flt=HeadlineFilter(WINDOW, text="guidance"))
             assert found.rows and all("guidance" in h.headline for h in found.rows)
             session.execute(text("set local enable_seqscan = off"))
-            stmt = select(func.count()).select_from(Document).where(matches("fed", stored=True))
+            fed = matches("'fed'", Document.search_vector)
+            stmt = select(func.count()).select_from(Document).where(fed)
             compiled = stmt.compile(db)
             plan = session.connection().exec_driver_sql(f"explain {compiled}", compiled.params)
             assert "ix_documents_search_vector" in "\n".join(row[0] for row in plan)

@@ -1,0 +1,115 @@
+"""Search terms: the stored search vector also holds each pair of adjacent words ('profit warn')
+and the UTC month of publication ('@2026-11'), so the text index itself answers a two-word
+phrase without reading headlines and restricts a search to the months of its range (see
+`monitor.storage.stored_terms`, which writes the same terms into queries).
+
+Safe on a populated table: only functions, the trigger and (when every row already has its vector)
+an index drop CONCURRENTLY. Rows stored before 0008 keep their vectors, which answer every search
+as before, until `finsent db backfill-rollups` rewrites them in short batches (the `rollup_state`
+row `search_terms`). The 0006 expression index goes once every row has a stored vector: here if
+that is already so, else when the backfill finishes.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-07 03:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+EXPRESSION_INDEX = "ix_documents_search"  # 0006's
+# Positions are unique and below PostgreSQL's cap of 16,383 in an English vector of a headline
+# (at most 2,000 characters), so adjacent positions are exactly what `<->` matches. A pair longer
+# than a lexeme may be (2,047 bytes) is left out; queries leave such a phrase as it is.
+_CREATE_TERMS = """
+create or replace function documents_search_terms(
+  headline text, tickers text[], published_at timestamptz
+) returns tsvector
+language plpgsql
+stable
+parallel safe
+as $$
+declare
+  words tsvector := documents_search_vector(headline, tickers);
+  lexemes text[];
+  places int[];
+  pair text;
+  terms text[] := array['@' || to_char(published_at at time zone 'UTC', 'YYYY-MM')];
+begin
+  select array_agg(lexeme order by place), array_agg(place order by place)
+  into lexemes, places
+  from unnest(words), unnest(positions) as place;
+  for i in 2 .. coalesce(cardinality(places), 0) loop
+    if places[i] = places[i - 1] + 1 then
+      pair := lexemes[i - 1] || ' ' || lexemes[i];
+      if octet_length(pair) <= 2047 then
+        terms := terms || pair;
+      end if;
+    end if;
+  end loop;
+  return words || array_to_tsvector(terms);
+end
+$$
+"""
+_FILL = """
+create or replace function documents_fill_search_vector() returns trigger
+language plpgsql
+as $$
+begin
+  new.search_vector := {vector};
+  return new;
+end
+$$
+"""
+_TRIGGER = """
+create trigger documents_fill_search_vector
+before insert or update of {columns} on documents
+for each row execute function documents_fill_search_vector()
+"""
+_NEW = "documents_search_terms(new.headline, new.tickers, new.published_at)"
+_OLD = "documents_search_vector(new.headline, new.tickers)"  # 0007's
+
+
+def _set_trigger(vector: str, columns: str) -> None:
+    op.execute(_FILL.format(vector=vector))
+    op.execute("drop trigger if exists documents_fill_search_vector on documents")
+    op.execute(_TRIGGER.format(columns=columns))
+
+
+def upgrade() -> None:
+    op.execute(_CREATE_TERMS)
+    _set_trigger(_NEW, "headline, tickers, published_at")
+    # The table is locked until commit, so "empty" here means every row will have its terms.
+    op.execute(
+        "insert into rollup_state (name) select 'search_terms' "
+        "where not exists (select from documents) on conflict (name) do nothing"
+    )
+    stored = op.get_bind().scalar(
+        sa.text("select count(*) from rollup_state where name = 'search_vector'")
+    )
+    if stored:
+        with op.get_context().autocommit_block():
+            op.drop_index(
+                EXPRESSION_INDEX, "documents", postgresql_concurrently=True, if_exists=True
+            )
+
+
+def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute(
+            f"create index concurrently if not exists {EXPRESSION_INDEX} on documents "
+            "using gin (documents_search_vector(headline, tickers))"
+        )
+    # Vectors written meanwhile keep their extra terms: a superset that 0007's queries never name.
+    _set_trigger(_OLD, "headline, tickers")
+    op.execute("drop function if exists documents_search_terms(text, text[], timestamptz)")
+    op.execute("delete from rollup_state where name = 'search_terms'")
