@@ -8,7 +8,8 @@ becomes its pair term, which the index answers exactly; a longer phrase also req
 so only headlines holding all of them are checked for the order. Months, not days: the index
 walks the smallest terms of a query first, and a day of a busy feed holds fewer items than a
 common word, so thirty day terms would be walked instead of the word; a month term is larger than
-nearly any word. Pure: no I/O.
+nearly any word. Even so the index decodes a month term's whole list, so a caller names months
+only where they leave out much of the history. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -55,15 +56,20 @@ def month_term(at: datetime) -> str:
     return "@" + at.astimezone(UTC).strftime("%Y-%m")
 
 
+def month_start(at: datetime) -> datetime:
+    """The first instant of `at`'s UTC month."""
+    return at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def within_months(query: str, since: datetime, until: datetime) -> str:
     """`query` restricted to documents published in a month that [since, until) touches; the
     caller keeps its exact time condition, which the partly covered months need."""
     if until <= since:
         raise ValueError(f"empty range: {since} .. {until}")
-    first, last = _month(since), _month(until - timedelta(microseconds=1))
+    first, last = month_start(since), month_start(until - timedelta(microseconds=1))
     months: Node = Lexeme(month_term(first))
     while first < last:
-        first = _month(first + timedelta(days=32))
+        first = month_start(first + timedelta(days=32))
         months = Binary("|", months, Lexeme(month_term(first)))
     return f"( {query} ) & ( {printed(months)} )"
 
@@ -201,8 +207,3 @@ def _phrase_chain(node: Node) -> tuple[Lexeme, list[tuple[int, Lexeme]]] | None:
     if not (isinstance(node, Lexeme) and not node.flags):
         return None
     return node, steps[::-1]
-
-
-def _month(at: datetime) -> datetime:
-    """The start of `at`'s UTC month."""
-    return at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)

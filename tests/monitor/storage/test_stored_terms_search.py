@@ -1,0 +1,139 @@
+"""Searches that name 0008's stored terms find exactly what the plain query finds, on a real
+database: phrases (pair terms) and ranges over months (month terms), pages and counts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Text, cast, select, text
+from sqlalchemy.orm import Session
+
+from monitor.storage.db import make_engine, make_sessionmaker
+from monitor.storage.headline_queries import HeadlineFilter, count_headlines, headlines
+from monitor.storage.headline_search import tsquery
+from monitor.storage.models import Document, search_vector
+from monitor.storage.queries import TimeRange
+from monitor.storage.search_vectors import Vectors, search_vectors
+from monitor.storage.settings import MonitorSettings
+from monitor.storage.stored_terms import month_term, parse, printed
+from tests.dashboard.dashboard_seed import neutral_document
+
+pytestmark = pytest.mark.integration
+
+# Stop words ("the", "of") leave gaps in positions; hyphenated words index as the whole and parts.
+WORDS = ("profit", "warning", "rate", "cut", "cuts", "the", "bank", "of", "guidance", "year-end")
+START = datetime(2026, 10, 15, tzinfo=UTC)
+END = datetime(2026, 12, 15, tzinfo=UTC)
+RANGES = (
+    TimeRange(START, END),  # three months
+    TimeRange(datetime(2026, 11, 20, tzinfo=UTC), END),  # two, part of each
+    TimeRange(datetime(2026, 11, 30, 6, tzinfo=UTC), datetime(2026, 12, 1, 2, tzinfo=UTC)),
+    TimeRange(END - timedelta(hours=20), END),
+)
+# Each side of a month's first instant.
+EDGES = (datetime(2026, 11, 1, tzinfo=UTC) - timedelta(microseconds=1), datetime(2026, 11, 1))
+
+
+@pytest.fixture(scope="module")
+def session(make_database: Callable[..., MonitorSettings]) -> Iterator[Session]:
+    database = make_database()
+    rng = random.Random(8)
+    span = (END - START).total_seconds()
+    docs = [
+        neutral_document(
+            f"d{i:03d}",
+            START + timedelta(seconds=rng.uniform(0, span)),
+            " ".join(rng.choices(WORDS, k=rng.randrange(2, 9))),
+            rng.choice([[], ["BANK"], ["WARN", "CUT"]]),
+        )
+        for i in range(700)
+    ]
+    docs += [
+        neutral_document(f"edge{i}", at.replace(tzinfo=UTC), "profit warning")
+        for i, at in enumerate(EDGES)
+    ]
+    engine = make_engine(database)
+    with make_sessionmaker(engine).begin() as s:
+        s.add_all(docs)
+    with Session(engine) as s:
+        assert (
+            search_vectors(session=s) is Vectors.WITH_TERMS
+        )  # created empty: terms from the start
+        yield s
+    engine.dispose()
+
+
+_REREAD = text("select cast(cast(:q as tsquery) as text)")
+
+
+def _phrase(words: list[str]) -> str:
+    return '"' + " ".join(words) + '"'
+
+
+_word = st.sampled_from([*WORDS, "warn*", "BANK", "$CUT"])
+_part = st.one_of(
+    _word,
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=4).map(_phrase),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(lambda w: "-" + _phrase(w)),
+)
+searches = st.lists(_part, min_size=1, max_size=3).flatmap(
+    lambda parts: st.sampled_from([" ".join(parts), " OR ".join(parts)])
+)
+
+
+def _expected(session: Session, typed: str, time_range: TimeRange) -> list[str]:
+    """Brute force: the words' expression (no stored terms), newest first."""
+    stmt = (
+        select(Document.id)
+        .where(search_vector().op("@@")(tsquery(typed)))
+        .where(Document.published_at >= time_range.since, Document.published_at < time_range.until)
+        .order_by(Document.published_at.desc(), Document.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typed=searches, time_range=st.sampled_from(RANGES))
+@example(typed='"cuts the guidance"', time_range=RANGES[0])  # a stop word between: no pair
+@example(typed='"profit warning"', time_range=RANGES[1])
+@example(typed='"warning profit" OR "rate cut bank"', time_range=RANGES[0])
+@example(typed='-"bank of year-end" cut', time_range=RANGES[2])
+@example(typed="profit warning", time_range=RANGES[1])
+def test_pages_and_counts_find_what_the_plain_query_finds(
+    session: Session, typed: str, time_range: TimeRange
+) -> None:
+    expected = _expected(session, typed, time_range)
+    flt = HeadlineFilter(time_range, text=typed)
+    assert [h.id for h in headlines(session=session, flt=flt, limit=1000).rows] == expected
+    count = count_headlines(session=session, flt=flt, cap=10_000)
+    assert (count.value, count.capped) == (len(expected), False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(typed=searches)
+def test_postgresql_reads_the_printed_form_as_the_same_query(session: Session, typed: str) -> None:
+    query = session.scalar(select(cast(tsquery(typed), Text))) or ""
+    if query:
+        reread = session.scalar(_REREAD, {"q": printed(parse(query))})
+        assert reread == query
+
+
+def test_stored_month_terms_are_the_ones_queries_name(session: Session) -> None:
+    rows = session.execute(
+        select(Document.id, Document.published_at, Document.search_vector.cast(Text)).where(
+            Document.id.in_(["edge0", "edge1", "d000", "d001"])
+        )
+    ).all()
+    assert len(rows) == 4
+    for _, published_at, vector in rows:
+        months = [lexeme for lexeme in vector.split() if lexeme.startswith("'@")]
+        assert months == [f"'{month_term(published_at)}'"]
+    assert {r.id: month_term(r.published_at) for r in rows if r.id.startswith("edge")} == {
+        "edge0": "@2026-10",
+        "edge1": "@2026-11",
+    }
