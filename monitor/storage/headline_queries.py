@@ -8,13 +8,12 @@ any time, before it filters by time (134 ms at 20 M documents). Over the newest 
 range such a search is planned blind (the default estimate), which intersects the time index with
 the text index; the older rest keeps the word-based plan, the best one for a rare search.
 
-Where the stored vectors hold 0008's terms (`stored_terms`), a two-word phrase is one pair term
-(one term here, with an exact estimate, answered without reading headlines), and the capped count
-of a several-term search over more than a day names the months of its range when history goes
-back before them: the index then leaves out the other months' matches, which the table would
-read and reject (a 30-day count of 'profit warning' read 27,000 of them, 116 ms at 20 M). Only
-there: a month term's list is decoded whole, which costs more than it saves for a rare search or
-for a range that spans the history.
+Where the stored vectors hold 0008's month terms (`month_terms`), the capped count of a
+several-term search over more than a day names the months of its range when history goes back
+before them: the index then leaves out the other months' matches, which the table would read and
+reject (a 30-day count of 'profit warning' read 27,000 of them, 116 ms at 20 M). Only there: a
+month term's list is decoded whole, which costs more than it saves for a rare search or for a
+range that spans the history.
 """
 
 from __future__ import annotations
@@ -38,15 +37,10 @@ from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.headline_search import matches, tsquery
 from monitor.storage.models import Document, search_vector
+from monitor.storage.month_terms import month_start, operand_count, within_months
 from monitor.storage.queries import TimeRange, history_start
 from monitor.storage.records import Headline, headline_of
 from monitor.storage.search_vectors import Vectors, search_vectors
-from monitor.storage.stored_terms import (
-    month_start,
-    operand_count,
-    with_pair_terms,
-    within_months,
-)
 
 COUNT_CAP = 1000
 # The newest part of a range searched first with a blind plan (module docstring): a day holds
@@ -91,8 +85,8 @@ class HeadlineCount:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """The search of a filter: its tsquery as printed (with pair terms where stored), the vector
-    it matches, and whether that vector holds month terms."""
+    """The search of a filter: its tsquery as PostgreSQL prints it, the vector it matches, and
+    whether that vector holds month terms."""
 
     query: str
     vector: SQLColumnExpression[Any]
@@ -125,10 +119,8 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
         return None
     state = search_vectors(session=session)
     query = session.scalar(select(cast(tsquery(flt.text), Text))) or ""
-    if state is Vectors.WITH_TERMS:
-        query = with_pair_terms(query)
     vector = search_vector() if state is Vectors.EXPRESSION else Document.search_vector
-    return _Search(query, vector, months=state is Vectors.WITH_TERMS)
+    return _Search(query, vector, months=state is Vectors.WITH_MONTHS)
 
 
 def _span(time_range: TimeRange) -> timedelta:

@@ -1,5 +1,5 @@
 """Migrations 0007 and 0008 on a populated table and the search-vector backfill: searches answer
-the same on the 0006 expression, on stored vectors without terms and on vectors with terms; the
+the same on the 0006 expression, on stored vectors without months and on vectors with them; the
 trigger fills new rows; 0006's index goes once every row has a vector; downgrades undo each step."""
 
 from __future__ import annotations
@@ -56,15 +56,15 @@ SEARCHES = (
     "the",
 )
 _NULLS = text("select count(*) from documents where search_vector is null")
-_WITH_TERMS = text(
+_WITH_MONTHS = text(
     "select count(*) from documents "
-    "where search_vector = documents_search_terms(headline, tickers, published_at)"
+    "where search_vector = documents_stored_search_vector(headline, tickers, published_at)"
 )
-_WITHOUT_TERMS = text(
+_WITHOUT_MONTHS = text(
     "select count(*) from documents "
     "where search_vector = documents_search_vector(headline, tickers)"
 )
-_TERMS_MARKED = text("select count(*) from rollup_state where name = 'search_terms'")
+_MONTHS_MARKED = text("select count(*) from rollup_state where name = 'search_months'")
 _TRIGGERS = text("select count(*) from pg_trigger where tgname = 'documents_fill_search_vector'")
 
 
@@ -118,11 +118,11 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
     assert backfill_search_vectors(db, batch=37) == 400  # many batches: the keyset walks on
     with db.connect() as conn:
         assert conn.scalar(_NULLS) == 0
-        assert conn.scalar(_WITH_TERMS) == 500
+        assert conn.scalar(_WITH_MONTHS) == 500
     with Session(db) as session:
-        assert search_vectors(session=session) is Vectors.WITH_TERMS
+        assert search_vectors(session=session) is Vectors.WITH_MONTHS
     assert "ix_documents_search" not in _index_names(db)  # no longer read
-    assert _answers(db) == before  # on the column and its terms: what the expression found
+    assert _answers(db) == before  # on the column and its months: what the expression found
     assert backfill_search_vectors(db) == 0  # running it again fills nothing
 
     command.downgrade(config, "0006")
@@ -140,7 +140,7 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
         assert not vectors_stored(session=session)  # it had rows: the backfill is needed again
 
 
-def test_0008_on_stored_vectors_searches_without_terms_until_the_backfill(
+def test_0008_on_stored_vectors_searches_without_months_until_the_backfill(
     engine: tuple[Engine, Config],
 ) -> None:
     db, config = engine
@@ -151,24 +151,24 @@ def test_0008_on_stored_vectors_searches_without_terms_until_the_backfill(
     assert "ix_documents_search" not in _index_names(db)  # every row had its vector already
     write_batch(db, _documents(5, 100), [])
     with db.connect() as conn:
-        assert (conn.scalar(_WITHOUT_TERMS), conn.scalar(_WITH_TERMS)) == (300, 100)
+        assert (conn.scalar(_WITHOUT_MONTHS), conn.scalar(_WITH_MONTHS)) == (300, 100)
     with Session(db) as session:
         assert search_vectors(session=session) is Vectors.STORED
-    before = _answers(db)  # on the stored vectors, queries without terms
+    before = _answers(db)  # on the stored vectors, queries without months
     assert any(before[0::2])
 
     assert backfill_search_vectors(db, batch=50) == 300
     with Session(db) as session:
-        assert search_vectors(session=session) is Vectors.WITH_TERMS
+        assert search_vectors(session=session) is Vectors.WITH_MONTHS
     assert _answers(db) == before
 
     command.downgrade(config, "0007")
     assert "ix_documents_search" in _index_names(db)
     write_batch(db, _documents(6, 10), [])  # 0007's trigger again: words only
     with db.connect() as conn:
-        assert conn.scalar(_WITHOUT_TERMS) == 10
+        assert conn.scalar(_WITHOUT_MONTHS) == 10
         assert not conn.scalar(
-            text("select count(*) from rollup_state where name = 'search_terms'")
+            text("select count(*) from rollup_state where name = 'search_months'")
         )
 
 
