@@ -70,12 +70,12 @@ db_app.command("prune")(prune)  # retention: finsent/commands/prune.py
 @db_app.command("backfill-rollups")
 def backfill_rollups_command() -> None:
     """Fill the hour/day rollups and ingest counters from the history stored before 0005, and
-    the stored search vectors (and their terms) of the documents stored before 0007 (0008).
+    the stored search vectors of the documents stored before 0007.
 
     Rebuilds the rollups from the minute rollup and the documents, one day (series) or hour
-    (ingest) per short transaction, and writes `documents.search_vector` a batch of ids at a
-    time, while the worker keeps writing; then the dashboard reads them, and 0006's search index,
-    no longer read, is dropped. Safe to interrupt and to run again at any time. Run it once after
+    (ingest) per short transaction, and fills `documents.search_vector` a batch of ids at a time,
+    while the worker keeps writing; then the dashboard reads them, and 0006's search index, no
+    longer read, is dropped. Safe to interrupt and to run again at any time. Run it once after
     `finsent db upgrade` on a database that had rows, once every worker runs the new version.
     """
     engine = make_engine(_reachable_settings())

@@ -7,13 +7,6 @@ a thousand times rarer than it is and the planner rechecks every headline holdin
 any time, before it filters by time (134 ms at 20 M documents). Over the newest `RECENT` of the
 range such a search is planned blind (the default estimate), which intersects the time index with
 the text index; the older rest keeps the word-based plan, the best one for a rare search.
-
-Where the stored vectors hold 0008's month terms (`month_terms`), the capped count of a
-several-term search over more than a day names the months of its range when history goes back
-before them: the index then leaves out the other months' matches, which the table would read and
-reject (a 30-day count of 'profit warning' read 27,000 of them, 116 ms at 20 M). Only there: a
-month term's list is decoded whole, which costs more than it saves for a rare search or for a
-range that spans the history.
 """
 
 from __future__ import annotations
@@ -22,25 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    SQLColumnExpression,
-    Text,
-    cast,
-    func,
-    literal,
-    select,
-    tuple_,
-)
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.headline_search import matches, tsquery
-from monitor.storage.models import Document, search_vector
-from monitor.storage.month_terms import month_start, operand_count, within_months
-from monitor.storage.queries import TimeRange, history_start
+from monitor.storage.models import Document
+from monitor.storage.queries import TimeRange
 from monitor.storage.records import Headline, headline_of
-from monitor.storage.search_vectors import Vectors, search_vectors
+from monitor.storage.search_vectors import vectors_stored
 
 COUNT_CAP = 1000
 # The newest part of a range searched first with a blind plan (module docstring): a day holds
@@ -85,42 +67,29 @@ class HeadlineCount:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """The search of a filter: its tsquery as PostgreSQL prints it, the vector it matches, and
-    whether that vector holds month terms."""
+    """The search of a filter: its match condition planned from the words and planned blind,
+    and whether it has several terms (where the word-based estimate misleads)."""
 
-    query: str
-    vector: SQLColumnExpression[Any]
-    months: bool
+    by_words: ColumnElement[bool]
+    blind: ColumnElement[bool]
+    several_terms: bool
 
-    @property
-    def several_terms(self) -> bool:
-        """Several terms: where the word-based estimate misleads (module docstring)."""
-        return operand_count(self.query) > 1
-
-    def by_words(self) -> ColumnElement[bool]:
-        return matches(self.query, self.vector)
-
-    def blind(self) -> ColumnElement[bool]:
-        return matches(self.query, self.vector, planned_blind=True)
-
-    def to_count(self, time_range: TimeRange, history_start: datetime) -> ColumnElement[bool]:
-        """The condition to count with over `time_range` (module docstring)."""
-        if _span(time_range) <= RECENT:
-            return self.blind() if self.several_terms else self.by_words()
-        if self.months and self.several_terms and history_start < month_start(time_range.since):
-            within = within_months(self.query, time_range.since, time_range.until)
-            return matches(within, self.vector)
-        return self.by_words()
+    def condition(self, span: timedelta) -> ColumnElement[bool]:
+        """The condition to use over a range of `span`."""
+        return self.blind if self.several_terms and span <= RECENT else self.by_words
 
 
 def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
-    """The search of `flt`, if it has one; reads which vectors are stored and the printed query."""
+    """The search of `flt`, if it has one; reads whether vectors are stored and the term count."""
     if not flt.text.strip():
         return None
-    state = search_vectors(session=session)
-    query = session.scalar(select(cast(tsquery(flt.text), Text))) or ""
-    vector = search_vector() if state is Vectors.EXPRESSION else Document.search_vector
-    return _Search(query, vector, months=state is Vectors.WITH_MONTHS)
+    stored = vectors_stored(session=session)
+    nodes = session.scalar(select(func.numnode(tsquery(flt.text))))
+    return _Search(
+        by_words=matches(flt.text, stored=stored),
+        blind=matches(flt.text, stored=stored, planned_blind=True),
+        several_terms=(nodes or 0) > 1,
+    )
 
 
 def _span(time_range: TimeRange) -> timedelta:
@@ -154,17 +123,17 @@ def headlines(
     search = _search(session, flt)
     rng = flt.time_range
     if search is None or not search.several_terms:
-        docs = _page(session, flt, search.by_words() if search else None, after, limit + 1)
+        docs = _page(session, flt, search.by_words if search else None, after, limit + 1)
     else:
         top = min(rng.until, after.published_at) if after else rng.until
         split = max(rng.since, top - RECENT)
         docs = []
         if split < top:
             recent = replace(flt, time_range=TimeRange(split, rng.until))
-            docs = _page(session, recent, search.blind(), after, limit + 1, all_first=True)
+            docs = _page(session, recent, search.blind, after, limit + 1, all_first=True)
         if len(docs) <= limit and split > rng.since:
             older = replace(flt, time_range=TimeRange(rng.since, split))
-            docs += _page(session, older, search.by_words(), after, limit + 1 - len(docs))
+            docs += _page(session, older, search.by_words, after, limit + 1 - len(docs))
     rows = tuple(headline_of(doc) for doc in docs[:limit])
     if len(docs) <= limit or not rows:
         return HeadlinePage(rows, None)
@@ -205,10 +174,7 @@ def count_headlines(
 ) -> HeadlineCount:
     """How many items match `flt`, reading at most `cap` + 1 of them."""
     search = _search(session, flt)
-    condition = None
-    if search is not None:
-        oldest = history_start(session=session) or flt.time_range.since
-        condition = search.to_count(flt.time_range, oldest)
+    condition = search.condition(_span(flt.time_range)) if search else None
     rows = _filtered(select(literal(1)).select_from(Document), flt, condition)
     matching = rows.limit(cap + 1).subquery()
     n = int(session.scalar(select(func.count()).select_from(matching)) or 0)

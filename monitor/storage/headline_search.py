@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, cast, false, func, literal, select
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.dialects.postgresql import REGCONFIG
 
-SEARCH_CONFIG = "english"  # the configuration of `documents_search_vector` (0006)
+from monitor.storage.models import Document, search_vector
+
+SEARCH_CONFIG = "english"  # the configuration `documents_search_vector` (0006) indexes with
 # `word*` outside quotes: a prefix term. Two characters at least, so a prefix stays selective.
 _PREFIX = re.compile(r'(?<![\w"*-])(\w{2,})\*')
 _QUOTED = re.compile(r'"[^"]*"?')
@@ -57,18 +59,15 @@ def tsquery(text: str) -> ColumnElement[Any]:
     return query
 
 
-def matches(
-    query: str, vector: SQLColumnExpression[Any], *, planned_blind: bool = False
-) -> ColumnElement[bool]:
-    """SQL true where `vector` matches `query`, a tsquery as PostgreSQL prints one (bound, never
-    spliced); an empty query (typed text without searchable words) matches nothing.
+def matches(text: str, *, stored: bool, planned_blind: bool = False) -> ColumnElement[bool]:
+    """SQL true for the documents `text` finds: on the stored column once every row has it
+    (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed.
 
     `planned_blind` computes the query in a subquery, so the planner chooses the plan without its
     value (PostgreSQL's default estimate, 0.5% of rows) instead of from its words' frequencies.
     """
-    if not query:
-        return false()
-    value: ColumnElement[Any] = cast(literal(query), TSQUERY)
+    query = tsquery(text)
     if planned_blind:
-        value = select(value).scalar_subquery()
-    return vector.op("@@", is_comparison=True)(value)
+        query = select(query).scalar_subquery()
+    vector = Document.search_vector if stored else search_vector()
+    return vector.op("@@", is_comparison=True)(query)

@@ -84,8 +84,8 @@ class Document(Base):
     model: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int | None] = mapped_column(Integer)
     kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
-    # `search_vector()` and, from 0008, its month term (`month_terms`), stored by a trigger; NULL
-    # on rows from before 0007 until the backfill fills them. Deferred: only searches read it.
+    # `search_vector()` stored by a trigger (0007); NULL on rows from before 0007 until the
+    # backfill fills them. Deferred: only searches read it, and they do in SQL.
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
 
@@ -173,13 +173,12 @@ class IngestDay(_IngestCounts, Base):
 
 
 class RollupState(Base):
-    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`),
-    whether every document has its stored `search_vector` (`search_vector`, 0007) and whether
-    every such vector holds its month term (`search_months`, 0008).
+    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`), and
+    whether every document has its stored `search_vector` (a row named `search_vector`, 0007).
 
-    Until they do (a database that had rows before migration 0005, 0007 or 0008, until `finsent
-    db backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
-    searches match on the search expression, then on the stored vectors without naming months.
+    Until they do (a database that had rows before migration 0005 or 0007, until `finsent db
+    backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
+    searches match on the search expression.
     """
 
     __tablename__ = "rollup_state"

@@ -1,6 +1,6 @@
 """Migrations 0007 and 0008 on a populated table and the search-vector backfill: searches answer
-the same on the 0006 expression, on stored vectors without months and on vectors with them; the
-trigger fills new rows; 0006's index goes once every row has a vector; downgrades undo each step."""
+the same on the 0006 expression before it and on the stored column after it; the trigger fills
+new rows; 0006's index goes once every row has its vector; downgrades undo each step."""
 
 from __future__ import annotations
 
@@ -22,12 +22,7 @@ from monitor.storage.headline_search import matches
 from monitor.storage.ingest import ScoredDocument, write_batch
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
-from monitor.storage.search_vectors import (
-    Vectors,
-    backfill_search_vectors,
-    search_vectors,
-    vectors_stored,
-)
+from monitor.storage.search_vectors import backfill_search_vectors, vectors_stored
 from monitor.storage.settings import MonitorSettings
 from tests.monitor.storage.rollup_checks import scored
 
@@ -56,15 +51,6 @@ SEARCHES = (
     "the",
 )
 _NULLS = text("select count(*) from documents where search_vector is null")
-_WITH_MONTHS = text(
-    "select count(*) from documents "
-    "where search_vector = documents_stored_search_vector(headline, tickers, published_at)"
-)
-_WITHOUT_MONTHS = text(
-    "select count(*) from documents "
-    "where search_vector = documents_search_vector(headline, tickers)"
-)
-_MONTHS_MARKED = text("select count(*) from rollup_state where name = 'search_months'")
 _TRIGGERS = text("select count(*) from pg_trigger where tgname = 'documents_fill_search_vector'")
 
 
@@ -118,16 +104,18 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
     assert backfill_search_vectors(db, batch=37) == 400  # many batches: the keyset walks on
     with db.connect() as conn:
         assert conn.scalar(_NULLS) == 0
-        assert conn.scalar(_WITH_MONTHS) == 500
+        same = "select count(*) from documents where search_vector = "
+        same += "documents_search_vector(headline, tickers)"
+        assert conn.scalar(text(same)) == 500
     with Session(db) as session:
-        assert search_vectors(session=session) is Vectors.WITH_MONTHS
+        assert vectors_stored(session=session)
     assert "ix_documents_search" not in _index_names(db)  # no longer read
-    assert _answers(db) == before  # on the column and its months: what the expression found
+    assert _answers(db) == before  # on the column: exactly what the expression found
     assert backfill_search_vectors(db) == 0  # running it again fills nothing
 
     command.downgrade(config, "0006")
+    assert "ix_documents_search" in _index_names(db)  # back for searches
     assert "search_vector" not in {c["name"] for c in inspect(db).get_columns("documents")}
-    assert {"ix_documents_search"} <= _index_names(db)  # back for searches
     assert "ix_documents_search_vector" not in _index_names(db)
     with db.connect() as conn:
         assert conn.scalar(_TRIGGERS) == 0
@@ -140,36 +128,20 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
         assert not vectors_stored(session=session)  # it had rows: the backfill is needed again
 
 
-def test_0008_on_stored_vectors_searches_without_months_until_the_backfill(
+def test_0008_drops_the_expression_index_where_every_row_has_its_vector(
     engine: tuple[Engine, Config],
 ) -> None:
     db, config = engine
     command.upgrade(config, "0007")  # empty: complete at once
     write_batch(db, _documents(4, 300), [])
+    on_0007 = _answers(db)
 
     command.upgrade(config, "head")
-    assert "ix_documents_search" not in _index_names(db)  # every row had its vector already
-    write_batch(db, _documents(5, 100), [])
-    with db.connect() as conn:
-        assert (conn.scalar(_WITHOUT_MONTHS), conn.scalar(_WITH_MONTHS)) == (300, 100)
-    with Session(db) as session:
-        assert search_vectors(session=session) is Vectors.STORED
-    before = _answers(db)  # on the stored vectors, queries without months
-    assert any(before[0::2])
-
-    assert backfill_search_vectors(db, batch=50) == 300
-    with Session(db) as session:
-        assert search_vectors(session=session) is Vectors.WITH_MONTHS
-    assert _answers(db) == before
-
+    assert "ix_documents_search" not in _index_names(db)
+    assert _answers(db) == on_0007
     command.downgrade(config, "0007")
     assert "ix_documents_search" in _index_names(db)
-    write_batch(db, _documents(6, 10), [])  # 0007's trigger again: words only
-    with db.connect() as conn:
-        assert conn.scalar(_WITHOUT_MONTHS) == 10
-        assert not conn.scalar(
-            text("select count(*) from rollup_state where name = 'search_months'")
-        )
+    assert _answers(db) == on_0007
 
 
 def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
@@ -185,8 +157,7 @@ def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
             found = headlines(session=session, flt=HeadlineFilter(WINDOW, text="guidance"))
             assert found.rows and all("guidance" in h.headline for h in found.rows)
             session.execute(text("set local enable_seqscan = off"))
-            fed = matches("'fed'", Document.search_vector)
-            stmt = select(func.count()).select_from(Document).where(fed)
+            stmt = select(func.count()).select_from(Document).where(matches("fed", stored=True))
             compiled = stmt.compile(db)
             plan = session.connection().exec_driver_sql(f"explain {compiled}", compiled.params)
             assert "ix_documents_search_vector" in "\n".join(row[0] for row in plan)

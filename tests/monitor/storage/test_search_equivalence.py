@@ -1,6 +1,6 @@
-"""Searches on vectors with 0008's month terms find exactly what the plain query finds, on a real
-database: words, phrases, prefixes, OR and NOT, over ranges of one to three months, in pages and
-capped counts; and the stored month is the one queries name."""
+"""Searches find exactly what the query matches on the words' expression, on a real database:
+words, phrases, prefixes, tickers, OR and NOT, over ranges from hours to three months (on both
+sides of the newest-day split of several-term searches), in pages and in counts."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Text, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.storage.db import make_engine, make_sessionmaker
 from monitor.storage.headline_queries import HeadlineFilter, count_headlines, headlines
 from monitor.storage.headline_search import tsquery
 from monitor.storage.models import Document, search_vector
-from monitor.storage.month_terms import month_term
 from monitor.storage.queries import TimeRange
-from monitor.storage.search_vectors import Vectors, search_vectors
+from monitor.storage.search_vectors import vectors_stored
 from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import neutral_document
 
@@ -31,13 +30,11 @@ WORDS = ("profit", "warning", "rate", "cut", "cuts", "the", "bank", "of", "guida
 START = datetime(2026, 10, 15, tzinfo=UTC)
 END = datetime(2026, 12, 15, tzinfo=UTC)
 RANGES = (
-    TimeRange(START, END),  # three months
-    TimeRange(datetime(2026, 11, 20, tzinfo=UTC), END),  # two, part of each
+    TimeRange(START, END),  # everything
+    TimeRange(datetime(2026, 11, 20, tzinfo=UTC), END),
     TimeRange(datetime(2026, 11, 30, 6, tzinfo=UTC), datetime(2026, 12, 1, 2, tzinfo=UTC)),
     TimeRange(END - timedelta(hours=20), END),
 )
-# Each side of a month's first instant.
-EDGES = (datetime(2026, 11, 1, tzinfo=UTC) - timedelta(microseconds=1), datetime(2026, 11, 1))
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +51,11 @@ def session(make_database: Callable[..., MonitorSettings]) -> Iterator[Session]:
         )
         for i in range(700)
     ]
-    docs += [
-        neutral_document(f"edge{i}", at.replace(tzinfo=UTC), "profit warning")
-        for i, at in enumerate(EDGES)
-    ]
     engine = make_engine(database)
     with make_sessionmaker(engine).begin() as s:
         s.add_all(docs)
     with Session(engine) as s:
-        assert search_vectors(session=s) is Vectors.WITH_MONTHS  # empty at first: months always
+        assert vectors_stored(session=s)  # empty at first: searches read the stored column
         yield s
     engine.dispose()
 
@@ -83,7 +76,7 @@ searches = st.lists(_part, min_size=1, max_size=3).flatmap(
 
 
 def _expected(session: Session, typed: str, time_range: TimeRange) -> list[str]:
-    """Brute force: the words' expression (no month terms), newest first."""
+    """Brute force: the words' expression (not the stored column), newest first."""
     stmt = (
         select(Document.id)
         .where(search_vector().op("@@")(tsquery(typed)))
@@ -108,19 +101,3 @@ def test_pages_and_counts_find_what_the_plain_query_finds(
     assert [h.id for h in headlines(session=session, flt=flt, limit=1000).rows] == expected
     count = count_headlines(session=session, flt=flt, cap=10_000)
     assert (count.value, count.capped) == (len(expected), False)
-
-
-def test_stored_month_terms_are_the_ones_queries_name(session: Session) -> None:
-    rows = session.execute(
-        select(Document.id, Document.published_at, Document.search_vector.cast(Text)).where(
-            Document.id.in_(["edge0", "edge1", "d000", "d001"])
-        )
-    ).all()
-    assert len(rows) == 4
-    for _, published_at, vector in rows:
-        months = [lexeme for lexeme in vector.split() if lexeme.startswith("'@")]
-        assert months == [f"'{month_term(published_at)}'"]
-    assert {r.id: month_term(r.published_at) for r in rows if r.id.startswith("edge")} == {
-        "edge0": "@2026-10",
-        "edge1": "@2026-11",
-    }
