@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from model.data import read_task
+from model.data import Example, Task, read_task
 from model.labels import NEGATIVE, NEUTRAL, SENTIMENTS, TOPICS
 from model.news import news_part
 
@@ -76,22 +76,21 @@ def evaluate_scorer(
 ) -> dict[str, TaskMetrics]:
     """Metrics of an exported model on both tweet validation files and, given FinEntity.json,
     on the news development set (sentiment only: the news data has no topic labels)."""
-    topic = read_task(data_dir, "topic", "valid")
-    sentiment = read_task(data_dir, "sentiment", "valid")
-    topic_p, _ = scorer.probabilities([ex.text for ex in topic])
-    _, sent_p = scorer.probabilities([ex.text for ex in sentiment])
-    topic_true = [ex.topic for ex in topic if ex.topic is not None]
-    sent_true = [ex.sentiment for ex in sentiment if ex.sentiment is not None]
     metrics = {
-        "topic": task_metrics(topic_true, topic_p.argmax(1), TOPICS),
-        "sentiment": task_metrics(sent_true, sent_p.argmax(1), SENTIMENTS),
+        task: _head_metrics(scorer, read_task(data_dir, task, "valid"), task)
+        for task in ("topic", "sentiment")
     }
     if news_file is not None:
-        news = news_part(news_file, "dev")
-        _, news_p = scorer.probabilities([ex.text for ex in news])
-        news_true = [ex.sentiment for ex in news if ex.sentiment is not None]
-        metrics[NEWS_TASK] = task_metrics(news_true, news_p.argmax(1), SENTIMENTS)
+        metrics[NEWS_TASK] = _head_metrics(scorer, news_part(news_file, "dev"), "sentiment")
     return metrics
+
+
+def _head_metrics(scorer: Scorer, examples: Sequence[Example], task: Task) -> TaskMetrics:
+    """The metrics of the `task` head of `scorer` on labelled `examples`."""
+    topic_p, sent_p = scorer.probabilities([ex.text for ex in examples])
+    probabilities, names = (topic_p, TOPICS) if task == "topic" else (sent_p, SENTIMENTS)
+    truth = [label for ex in examples if (label := getattr(ex, task)) is not None]
+    return task_metrics(truth, probabilities.argmax(1), names)
 
 
 def neutral_as_negative(metrics: TaskMetrics) -> int:

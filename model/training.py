@@ -142,9 +142,9 @@ def _soft_targets(
     """The teachers' soft targets and validation figures; (None, None) without teachers."""
     if not cfg.teachers:
         return None, None
-    soft, accuracy = teacher_targets(cfg, splits, device)
-    logger.info("teacher ensemble of %d on validation: %s", len(cfg.teachers), accuracy)
-    return soft, accuracy
+    soft, figures = teacher_targets(cfg, splits, device)
+    logger.info("teacher ensemble of %d on validation: %s", len(cfg.teachers), figures)
+    return soft, figures
 
 
 def _run_epochs(run: _Run) -> list[dict[str, Any]]:
