@@ -19,6 +19,7 @@ SETTING = {
     "sentiment_minute": "FINSENT_SERIES_RETENTION_DAYS",
     "sentiment_hour": "FINSENT_SERIES_RETENTION_DAYS",
     "sentiment_day": "FINSENT_SERIES_RETENTION_DAYS",
+    "sentiment_week": "FINSENT_SERIES_RETENTION_DAYS",
     "alert_deliveries": "FINSENT_OUTBOX_RETENTION_DAYS",
 }
 WHAT = {
@@ -27,6 +28,7 @@ WHAT = {
     "sentiment_minute": "minutes",
     "sentiment_hour": "whole hours",
     "sentiment_day": "whole days",
+    "sentiment_week": "whole weeks",
     "alert_deliveries": "finished",
 }
 
@@ -39,8 +41,8 @@ def prune(
     """Delete rows older than the retention settings, oldest first, in short transactions.
 
     FINSENT_RETENTION_DAYS: documents and rejected records; FINSENT_SERIES_RETENTION_DAYS:
-    the minute, hour and day series (kept as far back as the alert rules' baselines need; an
-    hour or day goes once all of it is older);
+    the minute, hour, day and week series (kept as far back as the alert rules' baselines need;
+    an hour, day or week goes once all of it is older);
     FINSENT_OUTBOX_RETENTION_DAYS: delivered or given-up webhook deliveries. 0 keeps everything.
     Documents an open alert shows are kept. The alerter's leader runs this once a day.
     """

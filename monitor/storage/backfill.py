@@ -1,5 +1,6 @@
-"""Rebuild the hour/day sentiment rollups and the ingest counters of a database that had rows
-before migration 0005: from `sentiment_minute` and `documents`, one short transaction per batch.
+"""Rebuild the hour/day/week sentiment rollups and the ingest counters of a database that had
+rows before migration 0005: from `sentiment_minute` and `documents`, one short transaction per
+batch.
 
 Each batch locks its source table in SHARE mode (readers go on; the worker waits for that batch
 only), finds the next day (series) or hour (ingest) holding source rows, deletes the rollup rows
@@ -20,16 +21,31 @@ from sqlalchemy.exc import DBAPIError
 from monitor.exceptions import BackfillFailed
 from monitor.storage.db import error_summary
 from monitor.storage.models import DIMENSIONS
-from monitor.storage.resolution import DAY, HOUR, ORIGIN, floor
+from monitor.storage.resolution import DAY, HOUR, ORIGIN, WEEK, floor
 from monitor.storage.rollup_tables import BACKFILLED, mark_complete
 
-FIRST = datetime(1, 1, 2, tzinfo=UTC)
+# A week after the first representable day, so the start of its week is representable too.
+FIRST = datetime(1, 1, 8, tzinfo=UTC)
 LAST = datetime(9999, 12, 30, tzinfo=UTC)
 # A batch waits this long at most for the worker's open transaction before it gives up.
 LOCK_TIMEOUT = text("set local lock_timeout = '10s'")
 _SERIES_COUNTS = (
     "sum(n_negative), sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_minute "
     "where dimension = :dimension and minute >= :since and minute < :until"
+)
+# Week rows are summed from the day rows, like the ingest days below from the hours.
+_SERIES_WEEKS = (
+    text(
+        "delete from sentiment_week "
+        "where dimension = :dimension and week >= :week_from and week < :week_until"
+    ),
+    text(
+        "insert into sentiment_week (dimension, key, week, n_negative, n_neutral, n_positive, "
+        "score_sum) select dimension, key, date_bin('7 days', day, :origin), sum(n_negative), "
+        "sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_day "
+        "where dimension = :dimension and day >= :week_from and day < :week_until "
+        "group by dimension, key, 3"
+    ),
 )
 _INGEST_DAYS = (
     text("delete from ingest_day where day >= :day_from and day < :day_until"),
@@ -85,10 +101,12 @@ _SERIES = _Source(
             f"score_sum) select dimension, key, cast(:since as timestamptz), {_SERIES_COUNTS} "
             "group by dimension, key"
         ),
+        *_SERIES_WEEKS,
     ),
+    finish=_SERIES_WEEKS,
 )
-# Day rows are summed from the hour rows after each batch: once the last batch has run, every
-# hour row is exact, and so is every day row summed last from them.
+# Day rows are summed from the hour rows after each batch (and weeks from days): once the last
+# batch has run, every hour (day) row is exact, and so is every day (week) row summed last.
 _INGEST = _Source(
     lock=text("lock table documents in share mode"),
     next_row=text("select min(ingested_at) from documents where ingested_at >= :after"),
@@ -128,12 +146,12 @@ class BackfillReport:
 def backfill_rollups(
     engine: Engine, progress: Callable[[str], None] | None = None
 ) -> BackfillReport:
-    """Rebuild every hour/day and ingest rollup row from the minute rows and documents."""
+    """Rebuild every hour/day/week and ingest rollup row from the minute rows and documents."""
     say = progress or (lambda _: None)
     days = 0
     for dimension in DIMENSIONS:
         days += _rebuild(engine, _SERIES, {"dimension": dimension})
-        say(f"sentiment_hour, sentiment_day: dimension {dimension!r} rebuilt")
+        say(f"sentiment_hour, _day, _week: dimension {dimension!r} rebuilt")
     hours = _rebuild(engine, _INGEST, {})
     say(f"ingest_minute, ingest_hour, ingest_day: {hours} hours rebuilt")
     with engine.begin() as connection:
@@ -174,6 +192,8 @@ def _batch(
         "until": until,
         "day_from": floor(after, DAY),
         "day_until": LAST if found is None else floor(since, DAY) + DAY,
+        "week_from": floor(after, WEEK),
+        "week_until": LAST if found is None else floor(since, WEEK) + WEEK,
     }
     for statement in source.clear:
         connection.execute(statement, values)

@@ -28,6 +28,7 @@ from monitor.storage.models import (
     SentimentDay,
     SentimentHour,
     SentimentMinute,
+    SentimentWeek,
 )
 
 # What monitor.storage.queries and alert_queries read (through records.py). test_grants runs every
@@ -36,7 +37,8 @@ READER_TABLES: tuple[str, ...] = tuple(
     str(m.__tablename__)
     for m in (
         *(Document, SentimentMinute, Alert, AlertDelivery, RejectedRecord),
-        *(SentimentHour, SentimentDay, IngestMinute, IngestHour, IngestDay, RollupState),
+        *(SentimentHour, SentimentDay, SentimentWeek),
+        *(IngestMinute, IngestHour, IngestDay, RollupState),
     )
 )
 # Every table finsent keeps: on these the role ends with nothing beyond SELECT on READER_TABLES.

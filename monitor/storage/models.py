@@ -146,6 +146,18 @@ class SentimentDay(_SentimentCounts, Base):
     day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
 
 
+class SentimentWeek(_SentimentCounts, Base):
+    """`sentiment_minute` summed per 7 days (see `resolution.WEEK`), for long ranges (0009)."""
+
+    __tablename__ = "sentiment_week"
+    __table_args__ = (
+        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
+        Index("ix_sentiment_week_dimension_week", "dimension", "week"),
+    )
+
+    week: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
 class _IngestCounts:
     """Stored documents per model in one bucket of processing time (`ingested_at`)."""
 

@@ -1,4 +1,4 @@
-"""Rollup resolutions (minute, hour, day) and which of them answers a time range and bucket.
+"""Rollup resolutions (minute, hour, day, week) and which of them answers a time range and bucket.
 
 A query reads the coarsest resolution whose size divides its bucket, so each coarse row falls in
 one bucket; where the range's edges are not aligned to it, the edges come from finer resolutions,
@@ -13,7 +13,10 @@ from datetime import UTC, datetime, timedelta
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-STEPS = (DAY, HOUR, MINUTE)  # coarsest first; each divides the one before
+# Weeks start on Saturdays, ORIGIN's weekday: they only sum days for long ranges, and no bucket a
+# reader asks for is longer than a day, so where they start is never seen.
+WEEK = timedelta(days=7)
+STEPS = (WEEK, DAY, HOUR, MINUTE)  # coarsest first; each divides the one before
 # `date_bin`'s origin for every bucket; aligned to every step (a UTC midnight).
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -3,9 +3,9 @@
 Each batch is its own transaction of at most `batch_rows` rows, found through the table's time
 index (the small outbox has none and is scanned) and deleted by ctid, so the worker's inserts
 never wait long behind a prune, and a failure rolls back that one batch only. A rollup row
-(minute, hour, day) goes only once the whole of its bucket is older than the cutoff; the ingest
-counters lose the documents a batch deletes in that batch's transaction, so they always count
-exactly the stored documents.
+(minute, hour, day, week) goes only once the whole of its bucket is older than the cutoff; the
+ingest counters lose the documents a batch deletes in that batch's transaction, so they always
+count exactly the stored documents.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class RetentionPolicy:
     """How long each kind of row is kept; None keeps it for ever.
 
     `documents` covers `documents` and `rejected_records` (both are the ingest record; the
-    ingest counters follow the documents); `series` covers `sentiment_minute`, `_hour` and
-    `_day` (a row goes once its whole bucket is older); `outbox` covers delivered or given-up
+    ingest counters follow the documents); `series` covers `sentiment_minute`, `_hour`, `_day`
+    and `_week` (a row goes once its whole bucket is older); `outbox` covers delivered or given-up
     deliveries.
     """
 

@@ -2,7 +2,7 @@
 
 The worker calls `write_rollups` in the transaction that stored the documents, for new documents
 only; every statement touches its rows in sorted order and the tables in one fixed order
-(minute, hour, day; then ingest minute, hour, day), so concurrent writers cannot deadlock.
+(minute, hour, day, week; then ingest minute, hour, day), so concurrent writers cannot deadlock.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from monitor.storage.models import (
     SentimentDay,
     SentimentHour,
     SentimentMinute,
+    SentimentWeek,
 )
-from monitor.storage.resolution import DAY, HOUR, MINUTE
+from monitor.storage.resolution import DAY, HOUR, MINUTE, WEEK
 from monitor.storage.rollup import (
     Counted,
     IngestDelta,
@@ -66,6 +67,7 @@ SERIES = (
     RollupTable(SentimentMinute, "minute", MINUTE),
     RollupTable(SentimentHour, "hour", HOUR),
     RollupTable(SentimentDay, "day", DAY),
+    RollupTable(SentimentWeek, "week", WEEK),
 )
 INGEST = (
     RollupTable(IngestMinute, "minute", MINUTE),

@@ -35,7 +35,8 @@ def test_grant_reader_prints_one_line_naming_the_role_and_never_the_password(
     assert first.stdout.splitlines() == [
         f"role {role!r} created (password from $READER_PW): SELECT on documents, "
         "sentiment_minute, alerts, alert_deliveries, rejected_records, sentiment_hour, "
-        "sentiment_day, ingest_minute, ingest_hour, ingest_day, rollup_state in database "
+        "sentiment_day, sentiment_week, ingest_minute, ingest_hour, ingest_day, rollup_state in "
+        "database "
         f"{make_url(database.sqlalchemy_url).database}, "
         "schema public; nothing else"
     ]

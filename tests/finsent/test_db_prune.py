@@ -77,12 +77,12 @@ def test_prune_dry_run_then_prune(database: MonitorSettings) -> None:
     lines = dry.stdout.splitlines()
     assert re.fullmatch(rf"documents: would delete 3 rows, published before {WHEN}", lines[0])
     assert re.fullmatch(rf"rejected_records: would delete 0 rows, received before {WHEN}", lines[1])
-    assert lines[2:5] == [
+    assert lines[2:6] == [
         f"{table}: kept, FINSENT_SERIES_RETENTION_DAYS is 0 (keep everything)"
-        for table in ("sentiment_minute", "sentiment_hour", "sentiment_day")
+        for table in ("sentiment_minute", "sentiment_hour", "sentiment_day", "sentiment_week")
     ]
-    assert lines[5].startswith("alert_deliveries: would delete 0 rows, finished before ")
-    assert len(lines) == 6
+    assert lines[6].startswith("alert_deliveries: would delete 0 rows, finished before ")
+    assert len(lines) == 7
     assert _count(database, Document) == 4
 
     done = run("db", "prune", env=env)

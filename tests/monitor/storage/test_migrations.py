@@ -24,7 +24,8 @@ TABLES = {
     "alert_deliveries",
     "alert_cursors",
     "rejected_records",
-    *("sentiment_hour", "sentiment_day", "ingest_minute", "ingest_hour", "ingest_day"),
+    *("sentiment_hour", "sentiment_day", "sentiment_week"),
+    *("ingest_minute", "ingest_hour", "ingest_day"),
     "rollup_state",
 }
 

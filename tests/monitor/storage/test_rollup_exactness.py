@@ -101,16 +101,21 @@ def _minute_series(
         return [tuple(r) for r in rows]
 
 
-BUCKETS = [timedelta(minutes=m) for m in (1, 5, 60, 120, 180, 1440)] + [timedelta(days=2)]
+BUCKETS = [timedelta(minutes=m) for m in (1, 5, 60, 120, 180, 1440)]
+BUCKETS += [timedelta(days=2), timedelta(days=14)]
 
 
 def test_resolution_picking_queries_equal_the_minute_answers(engine: Engine) -> None:
     rng = random.Random(2026)
-    write_batch(engine, scored(rng, 1500, START, SPAN), [])
+    # Four weeks of documents: ranges of hours to weeks read every resolution.
+    long = timedelta(days=28)
+    write_batch(engine, scored(rng, 1500, START, long), [])
+    seconds = int(long.total_seconds())
     with Session(engine) as session:
         for _ in range(60):
-            a = START - timedelta(hours=2) + timedelta(seconds=rng.randrange(80 * 3600))
-            window = TimeRange(a, a + timedelta(seconds=rng.randrange(60, 80 * 3600)))
+            a = START - timedelta(hours=2) + timedelta(seconds=rng.randrange(seconds))
+            span = timedelta(seconds=rng.randrange(60, rng.choice((80 * 3600, seconds))))
+            window = TimeRange(a, a + span)
             bucket = rng.choice(BUCKETS)
             dimension = rng.choice(("all", "topic", "ticker"))
             got = queries.sentiment_series(

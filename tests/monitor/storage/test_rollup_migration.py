@@ -127,3 +127,22 @@ def test_upgrade_backfill_and_downgrade_on_a_database_with_rows(
     command.upgrade(config, "head")
     with Session(old) as session:
         assert not rollups_complete(session=session)  # it had rows: the backfill is needed again
+
+
+def test_0009_fills_the_week_rollup_from_complete_day_rows(
+    make_database: Callable[..., MonitorSettings], engines: list[Engine]
+) -> None:
+    settings = make_database()
+    engine = _engine(settings, engines)
+    rng = random.Random(9)
+    write_batch(engine, scored(rng, 400, START - timedelta(days=10), timedelta(days=20)), [])
+    week = next(t for t in SERIES if t.name == "sentiment_week")
+    written = series_rows(engine, week)
+    assert len({r[2] for r in written}) >= 3  # the documents span several weeks
+
+    config = alembic_config(settings)
+    command.downgrade(config, "0008")
+    assert "sentiment_week" not in inspect(engine).get_table_names()
+    command.upgrade(config, "head")
+    assert series_rows(engine, week) == written
+    assert_rollups_exact(engine)
