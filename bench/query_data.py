@@ -131,7 +131,8 @@ _COUNTS = (
 
 _SERIES_SUM = (
     "select dimension, key, date_bin(interval '{step}', minute, :origin) as t, sum(n_negative), "
-    "sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_minute group by 1, 2, 3"
+    "sum(n_neutral), sum(n_positive), sum(score_sum) from sentiment_minute group by 1, 2, 3 "
+    "order by 3, 1, 2"
 )
 _INGEST_SUM = (
     "select date_bin(interval '{step}', ingested_at, :origin) as t, model, count(*), "
@@ -141,7 +142,7 @@ _ROLLUPS = (
     *(
         f"insert into sentiment_{name} (dimension, key, {name}, n_negative, n_neutral, n_positive, "
         f"score_sum) " + _SERIES_SUM.format(step=step)
-        for name, step in (("hour", "1 hour"), ("day", "1 day"))
+        for name, step in (("hour", "1 hour"), ("day", "1 day"), ("week", "7 days"))
     ),
     *(
         f"insert into ingest_{name} ({name}, model, documents, last_ingested_at) "
@@ -184,19 +185,29 @@ def step(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def without_indexes(engine: Engine, table: str) -> Iterator[None]:
-    """Drop the table's secondary indexes while loading it, and build them again after."""
+def without_indexes(engine: Engine, table: str, *, primary_key: bool = False) -> Iterator[None]:
+    """Drop the table's secondary indexes (and with `primary_key` its primary key) while loading
+    it, and build them again after."""
     query = text(
         "select indexname, indexdef from pg_indexes where tablename = :t "
         "and indexname not in (select conname from pg_constraint)"
+    )
+    keys = text(
+        "select conname, pg_get_constraintdef(oid) from pg_constraint "
+        "where conrelid = cast(:t as regclass) and contype = 'p'"
     )
     with engine.begin() as conn:
         indexes = conn.execute(query, {"t": table}).all()
         for name, _ in indexes:
             conn.execute(text(f'drop index "{name}"'))
+        constraints = conn.execute(keys, {"t": table}).all() if primary_key else []
+        for name, _ in constraints:
+            conn.execute(text(f'alter table "{table}" drop constraint "{name}"'))
     yield
-    with step(f"{table}: build {len(indexes)} indexes"), engine.begin() as conn:
+    with step(f"{table}: build {len(indexes) + len(constraints)} indexes"), engine.begin() as conn:
         conn.execute(text("set local maintenance_work_mem = '1GB'"))
+        for name, definition in constraints:
+            conn.execute(text(f'alter table "{table}" add constraint "{name}" {definition}'))
         for _, definition in indexes:
             conn.execute(text(definition))
 
@@ -213,10 +224,10 @@ def generate(engine: Engine, args: argparse.Namespace) -> None:
     with without_indexes(engine, "documents"):
         with step("documents"):
             documents(engine, args, start=start, tickers=tickers, words=vocab.words)
-    with without_indexes(engine, "sentiment_minute"):
+    with without_indexes(engine, "sentiment_minute", primary_key=True):
         with step("sentiment_minute (all, topic, ticker)"):
             sentiment_minute(engine, args.jobs)
-    with step("hour/day rollups and ingest counters"):
+    with step("hour/day/week rollups and ingest counters"):
         rollups(engine)
     with step("rejected_records"):
         rejected_records(engine, start=start, end=end, rows=3000)
@@ -258,7 +269,11 @@ def documents(
 
 
 def sentiment_minute(engine: Engine, jobs: int) -> None:
-    """Exactly what the worker's rollup would have counted, one GROUP BY per dimension."""
+    """Exactly what the worker's rollup would have counted, one GROUP BY per dimension into a
+    staging table, then stored in time order: the worker adds each minute's rows as it goes, so
+    a range's rows lie together (in hash order they would lie one per page)."""
+    with engine.begin() as conn:
+        conn.execute(text("create unlogged table minute_staging (like sentiment_minute)"))
 
     def dimension(name: str) -> None:
         with step(f"  sentiment_minute {name}"), engine.begin() as conn:
@@ -266,16 +281,25 @@ def sentiment_minute(engine: Engine, jobs: int) -> None:
             conn.execute(text("set local work_mem = '256MB'"))  # hash the groups in memory
             conn.execute(
                 text(
-                    "insert into sentiment_minute (dimension, key, minute, n_negative, n_neutral, "
+                    "insert into minute_staging (dimension, key, minute, n_negative, n_neutral, "
                     "n_positive, score_sum) " + _MINUTES[name].format(counts=_COUNTS)
                 )
             )
 
     _parallel(jobs, dimension, list(_MINUTES))
+    with step("  sentiment_minute in time order"), engine.begin() as conn:
+        conn.execute(text("set local work_mem = '256MB'"))
+        conn.execute(
+            text(
+                "insert into sentiment_minute select * from minute_staging "
+                "order by minute, dimension, key"
+            )
+        )
+        conn.execute(text("drop table minute_staging"))
 
 
 def rollups(engine: Engine) -> None:
-    """The hour/day rollups and ingest counters the worker keeps (migration 0005), summed in one
+    """The hour/day/week rollups and ingest counters the worker keeps (0005, 0009), summed in one
     statement each, then marked complete as `finsent db backfill-rollups` would."""
     with engine.begin() as conn:
         conn.execute(text("set local timezone = 'UTC'"))
