@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import ColumnElement, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 
 from monitor.storage.models import Document, search_vector
 
@@ -59,15 +59,21 @@ def tsquery(text: str) -> ColumnElement[Any]:
     return query
 
 
-def matches(text: str, *, stored: bool, planned_blind: bool = False) -> ColumnElement[bool]:
+def matches(
+    text: str, *, stored: bool, planned_blind: bool = False, indexed: bool = True
+) -> ColumnElement[bool]:
     """SQL true for the documents `text` finds: on the stored column once every row has it
     (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed.
 
     `planned_blind` computes the query in a subquery, so the planner chooses the plan without its
     value (PostgreSQL's default estimate, 0.5% of rows) instead of from its words' frequencies.
+    `indexed=False` matches on an expression no index serves, so each candidate row is tested
+    and the text index is never read.
     """
     query = tsquery(text)
     if planned_blind:
         query = select(query).scalar_subquery()
     vector = Document.search_vector if stored else search_vector()
+    if not indexed:
+        return func.coalesce(vector, cast("", TSVECTOR)).op("@@", is_comparison=True)(query)
     return vector.op("@@", is_comparison=True)(query)

@@ -134,6 +134,12 @@ def top_keys(
     return [KeyVolume(key, int(n)) for key, n in session.execute(stmt)]
 
 
+def documents_in(*, session: Session, time_range: TimeRange) -> int:
+    """Items published in the minutes that start in the range, from the `all` rollup."""
+    found = top_keys(session=session, dimension="all", time_range=time_range, limit=1)
+    return found[0].volume if found else 0
+
+
 def ingest_series(*, session: Session, time_range: TimeRange, bucket: timedelta) -> list[KeyVolume]:
     """Items the worker stored per bucket of `ingested_at` (processing time), oldest first.
 

@@ -75,6 +75,7 @@ def _dashboard_queries(alert_id: int) -> dict[str, Query]:
             session=s, dimension="topic", time_range=ALL_TIME, bucket=hour
         ),
         "top_keys": lambda s: queries.top_keys(session=s, dimension="ticker", time_range=ALL_TIME),
+        "documents_in": lambda s: queries.documents_in(session=s, time_range=ALL_TIME),
         "headlines": lambda s: headline_queries.headlines(session=s, flt=flt, limit=5),
         "count_headlines": lambda s: headline_queries.count_headlines(session=s, flt=flt),
         "ingest_series": lambda s: queries.ingest_series(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from monitor.storage import headline_queries
 from monitor.storage.db import make_engine, make_sessionmaker
 from monitor.storage.headline_queries import (
     HeadlineCount,
@@ -209,10 +210,11 @@ def test_filters_combine_with_search_and_paging(database: MonitorSettings) -> No
 
 
 def test_several_term_searches_page_across_the_recent_day(
-    make_database: Callable[..., MonitorSettings],
+    make_database: Callable[..., MonitorSettings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Phrase and multi-word searches read the newest day and the older rest with different
     plans (RECENT); pages and counts still see every match once, newest first."""
+    monkeypatch.setattr(headline_queries, "SCAN_ROWS", 0)  # through the text index
     database = make_database()
     end = T0 + timedelta(days=3)
     phrase = [

@@ -132,6 +132,9 @@ def test_resolution_picking_queries_equal_the_minute_answers(engine: Engine) -> 
             assert [(k.key, k.volume) for k in top] == sorted(
                 volumes.items(), key=lambda kv: (-kv[1], kv[0])
             )
+            if dimension == "all":
+                n = queries.documents_in(session=session, time_range=window)
+                assert n == sum(volumes.values())
 
 
 DAY = timedelta(days=1)

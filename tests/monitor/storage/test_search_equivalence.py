@@ -1,6 +1,7 @@
 """Searches find exactly what the query matches on the words' expression, on a real database:
 words, phrases, prefixes, tickers, OR and NOT, over ranges from hours to three months (on both
-sides of the newest-day split of several-term searches), in pages and in counts."""
+sides of the newest-day split of several-term searches), in pages and in counts, whether the
+range is tested row by row or read through the text index."""
 
 from __future__ import annotations
 
@@ -86,7 +87,12 @@ def _expected(session: Session, typed: str, time_range: TimeRange) -> list[str]:
     return list(session.scalars(stmt))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `search_plan` only sets which plan runs, the same for every example.
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(typed=searches, time_range=st.sampled_from(RANGES))
 @example(typed='"cuts the guidance"', time_range=RANGES[1])  # a stop word between
 @example(typed='"profit warning"', time_range=RANGES[1])
@@ -94,7 +100,7 @@ def _expected(session: Session, typed: str, time_range: TimeRange) -> list[str]:
 @example(typed='-"bank of year-end" cut', time_range=RANGES[2])
 @example(typed="profit warning", time_range=RANGES[1])
 def test_pages_and_counts_find_what_the_plain_query_finds(
-    session: Session, typed: str, time_range: TimeRange
+    session: Session, search_plan: str, typed: str, time_range: TimeRange
 ) -> None:
     expected = _expected(session, typed, time_range)
     flt = HeadlineFilter(time_range, text=typed)
