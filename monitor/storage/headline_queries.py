@@ -94,8 +94,9 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
     if not flt.text.strip():
         return None
     stored = vectors_stored(session=session)
-    if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
-        scan = matches(flt.text, stored=stored, indexed=False)
+    # Without stored vectors (until the backfill after 0007) each row's words would be computed.
+    if stored and documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
+        scan = matches(flt.text, stored=True, indexed=False)
         return _Search(by_words=scan, blind=scan, several_terms=False)
     nodes = session.scalar(select(func.numnode(tsquery(flt.text))))
     return _Search(

@@ -26,7 +26,8 @@ class Counted:
 
 @dataclass(frozen=True, slots=True)
 class SeriesDelta:
-    """Counts to add to one row of a sentiment rollup (`sentiment_minute`, `_hour`, `_day`)."""
+    """Counts to add to one row of a sentiment rollup (`sentiment_minute`, `_hour`, `_day`,
+    `_week`)."""
 
     dimension: str
     key: str
@@ -75,7 +76,8 @@ def rollup(documents: Iterable[Counted]) -> list[SeriesDelta]:
 
 
 def coarsen(deltas: Iterable[SeriesDelta], step: timedelta) -> list[SeriesDelta]:
-    """The same counts summed into `step`-sized buckets (an hour, a day), sorted likewise."""
+    """The same counts summed into `step`-sized buckets (an hour, a day, a week), sorted
+    likewise."""
     acc: dict[tuple[str, str, datetime], list[float]] = {}
     for delta in deltas:
         start = floor(delta.start, step)
