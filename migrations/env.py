@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from monitor.storage.models import Base
+from monitor.storage.schema import METADATA
 from monitor.storage.settings import MonitorSettings
 
 config = context.config
@@ -13,7 +13,7 @@ url = config.attributes.get("database_url") or MonitorSettings().sqlalchemy_url
 
 
 def run_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, compare_type=True)
+    context.configure(url=url, target_metadata=METADATA, literal_binds=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -21,7 +21,7 @@ def run_offline() -> None:
 def run_online() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+        context.configure(connection=connection, target_metadata=METADATA, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from monitor.alerting.detector import MinuteCounts
 from monitor.alerting.rules import Rule
-from monitor.storage.models import Document, SentimentMinute
+from monitor.storage.models import Document
 from monitor.storage.records import Headline, headline_of
+from monitor.storage.rollup_models import SentimentMinute
 
 
 def watermark(*, session: Session, lateness: timedelta) -> datetime | None:

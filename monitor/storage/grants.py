@@ -15,21 +15,18 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor.exceptions import RoleGrantFailed
 from monitor.storage.db import error_summary
-from monitor.storage.models import (
-    Alert,
-    AlertDelivery,
-    Base,
-    Document,
+from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord
+from monitor.storage.rollup_models import (
     IngestDay,
     IngestHour,
     IngestMinute,
-    RejectedRecord,
     RollupState,
     SentimentDay,
     SentimentHour,
     SentimentMinute,
     SentimentWeek,
 )
+from monitor.storage.schema import METADATA
 
 # What monitor.storage.queries and alert_queries read (through records.py). test_grants runs every
 # one of them as the role, so a table they start reading without being listed here fails there.
@@ -42,7 +39,7 @@ READER_TABLES: tuple[str, ...] = tuple(
     )
 )
 # Every table finsent keeps: on these the role ends with nothing beyond SELECT on READER_TABLES.
-OWN_TABLES: tuple[str, ...] = (*Base.metadata.tables, "alembic_version")
+OWN_TABLES: tuple[str, ...] = (*METADATA.tables, "alembic_version")
 WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 MAX_NAME_BYTES = 63  # PostgreSQL silently truncates longer names (NAMEDATALEN - 1)
 # Attributes a reader must not keep (CREATEROLE could grant it a writer's membership).

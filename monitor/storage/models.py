@@ -1,4 +1,5 @@
-"""The database schema as SQLAlchemy 2.0 models; Alembic migrations are generated from these."""
+"""The database schema as SQLAlchemy 2.0 models: the shared base and naming, documents, alerts and
+rejected records (the rollups are in `rollup_models`; `schema.METADATA` holds every table)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ DIMENSIONS = ("all", "topic", "ticker")
 ALERT_STATUSES = ("firing", "resolved")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} in ({quoted})"
 
@@ -52,7 +53,7 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (
-        CheckConstraint(_one_of("sentiment", SENTIMENTS), name="sentiment"),
+        CheckConstraint(one_of("sentiment", SENTIMENTS), name="sentiment"),
         # Newest-first keyset paging: (published_at, id) < cursor, read backwards (0006).
         Index("ix_documents_published_at_id", "published_at", "id"),
         Index("ix_documents_topic_published_at", "topic_id", "published_at"),
@@ -89,18 +90,6 @@ class Document(Base):
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
 
-class _SentimentCounts:
-    """The counters every sentiment rollup row holds, whatever its resolution."""
-
-    # First in the table, so the primary key reads (dimension, key, time).
-    dimension: Mapped[str] = mapped_column(Text, primary_key=True, sort_order=-1)
-    key: Mapped[str] = mapped_column(Text, primary_key=True, sort_order=-1)
-    n_negative: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    n_neutral: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    n_positive: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    score_sum: Mapped[float] = mapped_column(Float, server_default=text("0"))
-
-
 # Headline search (0006): the English words of the headline plus the tagged tickers, so `AAPL` and
 # `$AAPL` find items tagged AAPL. Indexed as an expression (0006) until every row has its stored
 # `Document.search_vector` (0007), then dropped (0008 or the backfill); a query on the expression
@@ -110,103 +99,12 @@ def search_vector() -> Function[Any]:
     return func.documents_search_vector(Document.headline, Document.tickers)
 
 
-class SentimentMinute(_SentimentCounts, Base):
-    """Per-minute counts by class and score sum, per dimension (all, topic, ticker) and key."""
-
-    __tablename__ = "sentiment_minute"
-    __table_args__ = (
-        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
-        Index("ix_sentiment_minute_dimension_minute", "dimension", "minute"),
-    )
-
-    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class SentimentHour(_SentimentCounts, Base):
-    """`sentiment_minute` summed per UTC hour; kept in the same transactions, so always equal."""
-
-    __tablename__ = "sentiment_hour"
-    __table_args__ = (
-        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
-        Index("ix_sentiment_hour_dimension_hour", "dimension", "hour"),
-    )
-
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class SentimentDay(_SentimentCounts, Base):
-    """`sentiment_minute` summed per UTC day; kept in the same transactions, so always equal."""
-
-    __tablename__ = "sentiment_day"
-    __table_args__ = (
-        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
-        Index("ix_sentiment_day_dimension_day", "dimension", "day"),
-    )
-
-    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class SentimentWeek(_SentimentCounts, Base):
-    """`sentiment_minute` summed per 7 days (see `resolution.WEEK`), for long ranges (0009)."""
-
-    __tablename__ = "sentiment_week"
-    __table_args__ = (
-        CheckConstraint(_one_of("dimension", DIMENSIONS), name="dimension"),
-        Index("ix_sentiment_week_dimension_week", "dimension", "week"),
-    )
-
-    week: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class _IngestCounts:
-    """Stored documents per model in one bucket of processing time (`ingested_at`)."""
-
-    model: Mapped[str] = mapped_column(Text, primary_key=True)
-    documents: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    last_ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class IngestMinute(_IngestCounts, Base):
-    __tablename__ = "ingest_minute"
-
-    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class IngestHour(_IngestCounts, Base):
-    __tablename__ = "ingest_hour"
-
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class IngestDay(_IngestCounts, Base):
-    __tablename__ = "ingest_day"
-
-    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-
-
-class RollupState(Base):
-    """Whether the hour/day and ingest rollups cover all history (a row named `backfill`), and
-    whether every document has its stored `search_vector` (a row named `search_vector`, 0007).
-
-    Until they do (a database that had rows before migration 0005 or 0007, until `finsent db
-    backfill-rollups` finishes), queries read the minute rollup and `documents` as before, and
-    searches match on the search expression.
-    """
-
-    __tablename__ = "rollup_state"
-
-    name: Mapped[str] = mapped_column(Text, primary_key=True)
-    completed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-
-
 class Alert(Base):
     """One alert episode: from the window that fired to the window that resolved it."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint(_one_of("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(one_of("status", ALERT_STATUSES), name="status"),
         # One open episode per rule and key, whatever number of workers evaluate the rules.
         Index(
             "uq_alerts_one_firing",
@@ -263,7 +161,7 @@ class AlertDelivery(Base):
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        CheckConstraint(_one_of("event", ALERT_STATUSES), name="event"),
+        CheckConstraint(one_of("event", ALERT_STATUSES), name="event"),
         Index("uq_alert_deliveries_event", "alert_id", "event", "endpoint", unique=True),
         Index(
             "ix_alert_deliveries_due",

@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from monitor.storage import series_queries
-from monitor.storage.models import Document, IngestDay, RejectedRecord, SentimentMinute
+from monitor.storage.models import Document, RejectedRecord
+from monitor.storage.rollup_models import IngestDay, SentimentMinute
 from monitor.storage.rollup_tables import rollups_complete
 from monitor.storage.series_queries import binned
 

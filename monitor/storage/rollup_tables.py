@@ -16,16 +16,6 @@ import psycopg
 from sqlalchemy import ColumnElement, Connection, Select, func, select, text
 from sqlalchemy.orm import Session
 
-from monitor.storage.models import (
-    IngestDay,
-    IngestHour,
-    IngestMinute,
-    RollupState,
-    SentimentDay,
-    SentimentHour,
-    SentimentMinute,
-    SentimentWeek,
-)
 from monitor.storage.resolution import DAY, HOUR, MINUTE, WEEK
 from monitor.storage.rollup import (
     Counted,
@@ -35,6 +25,16 @@ from monitor.storage.rollup import (
     ingest_counts,
     ingest_rollup,
     rollup,
+)
+from monitor.storage.rollup_models import (
+    IngestDay,
+    IngestHour,
+    IngestMinute,
+    RollupState,
+    SentimentDay,
+    SentimentHour,
+    SentimentMinute,
+    SentimentWeek,
 )
 
 # The `rollup_state` row that says the coarse and ingest rollups cover all history.

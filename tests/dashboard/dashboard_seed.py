@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from monitor.storage.backfill import backfill_rollups
 from monitor.storage.db import make_engine, make_sessionmaker
-from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord, SentimentMinute
+from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.settings import MonitorSettings
 
 END = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the newest minute is 14:59

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from finsent.commands.prune import report_lines
 from monitor.storage.db import make_engine, make_sessionmaker
-from monitor.storage.models import Document, SentimentMinute
+from monitor.storage.models import Document
 from monitor.storage.retention import PruneReport, RetentionPolicy, TableCount
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.settings import MonitorSettings
 from tests.finsent.test_cli import run
 from tests.monitor.storage.test_retention import document

@@ -31,7 +31,8 @@ from monitor.alerting.rules import load_rules
 from monitor.alerting.series import watermark
 from monitor.alerting.series_cache import SeriesCaches
 from monitor.alerting.settings import AlertSettings
-from monitor.storage.models import Alert, AlertCursor, AlertDelivery, Document, SentimentMinute
+from monitor.storage.models import Alert, AlertCursor, AlertDelivery, Document
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.settings import MonitorSettings
 from stream.broker import free_port
 from stream.kafka import open_consumer

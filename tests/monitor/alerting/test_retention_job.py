@@ -20,8 +20,9 @@ from monitor.alerting.retention_job import (
 )
 from monitor.alerting.rules import Rule
 from monitor.storage.db import make_engine, make_sessionmaker
-from monitor.storage.models import AlertCursor, Document, SentimentMinute
+from monitor.storage.models import AlertCursor, Document
 from monitor.storage.retention import RetentionPolicy
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration

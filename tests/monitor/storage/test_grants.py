@@ -32,9 +32,9 @@ from monitor.exceptions import RoleGrantFailed
 from monitor.storage import alert_queries, headline_queries, queries
 from monitor.storage.grants import OWN_TABLES, READER_TABLES, grant_reader
 from monitor.storage.headline_queries import HeadlineFilter
-from monitor.storage.models import Base
 from monitor.storage.queries import TimeRange
 from monitor.storage.reading import StoreUnreadable, read_engine, read_session
+from monitor.storage.schema import METADATA
 from monitor.storage.settings import MonitorSettings
 from tests.dashboard.dashboard_seed import END, seed
 from tests.monitor.storage.reader_roles import drop_roles, new_role_name, role_exists, url_as
@@ -151,7 +151,7 @@ def test_reader_can_change_nothing_and_read_nothing_else(
     refused: dict[str, bool] = {}
     with engine.connect() as conn:
         for name in READER_TABLES:
-            t = Base.metadata.tables[name]
+            t = METADATA.tables[name]
             first = next(iter(t.columns))
             quoted = conn.dialect.identifier_preparer.quote_identifier(name)
             copy = insert(t).from_select([first.name], select(first))
@@ -204,7 +204,7 @@ def test_twice_is_harmless_and_takes_back_broader_rights(
     assert attributes[2].startswith("SCRAM-SHA-256$") and "first-pw" not in attributes[2]
     assert privileges == sorted(f"{t} SELECT" for t in READER_TABLES)
     # Column grants follow their table's: SELECT on every column of the five tables, nothing else.
-    assert column_grants == sum(len(Base.metadata.tables[t].columns) for t in READER_TABLES)
+    assert column_grants == sum(len(METADATA.tables[t].columns) for t in READER_TABLES)
 
 
 def test_password_is_stored_as_a_verifier_and_kept_when_not_given(

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 
 from migrations import alembic_config
-from monitor.storage.models import Base
+from monitor.storage.schema import METADATA
 from monitor.storage.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,7 @@ def test_models_and_migrations_do_not_drift(database: MonitorSettings) -> None:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = compare_metadata(context, Base.metadata)
+            diff = compare_metadata(context, METADATA)
     finally:
         engine.dispose()
     assert diff == []

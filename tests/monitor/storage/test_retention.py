@@ -13,14 +13,9 @@ from sqlalchemy.pool import NullPool
 from monitor.exceptions import PruneFailed
 from monitor.storage import queries
 from monitor.storage.db import make_engine, make_sessionmaker
-from monitor.storage.models import (
-    Alert,
-    AlertDelivery,
-    Document,
-    RejectedRecord,
-    SentimentMinute,
-)
+from monitor.storage.models import Alert, AlertDelivery, Document, RejectedRecord
 from monitor.storage.retention import TABLES, Cutoffs, RetentionPolicy, prune
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.settings import MonitorSettings
 
 pytestmark = pytest.mark.integration

@@ -15,10 +15,10 @@ from monitor.storage import queries
 from monitor.storage.backfill import backfill_rollups
 from monitor.storage.db import make_engine, make_sessionmaker
 from monitor.storage.ingest import write_batch
-from monitor.storage.models import RollupState
 from monitor.storage.queries import TimeRange
 from monitor.storage.resolution import ORIGIN, ceil
 from monitor.storage.retention import Cutoffs, prune
+from monitor.storage.rollup_models import RollupState
 from monitor.storage.rollup_tables import SERIES
 from monitor.storage.settings import MonitorSettings
 from tests.monitor.storage.rollup_checks import (

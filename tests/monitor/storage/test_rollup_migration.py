@@ -17,8 +17,9 @@ from sqlalchemy.pool import NullPool
 from migrations import alembic_config
 from monitor.storage import queries
 from monitor.storage.ingest import write_batch
-from monitor.storage.models import Document, SentimentMinute
+from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
+from monitor.storage.rollup_models import SentimentMinute
 from monitor.storage.rollup_tables import INGEST, SERIES, rollups_complete
 from monitor.storage.search_vectors import vectors_stored
 from monitor.storage.settings import MonitorSettings
