@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
+from bench.loading import parallel, step, without_indexes
 from model.labels import TOPICS
 from monitor.storage.resolution import ORIGIN
 from monitor.storage.rollup_tables import BACKFILLED
@@ -177,41 +174,6 @@ on conflict do nothing
 """
 
 
-@contextmanager
-def step(name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    print(f"  {name:<44}{time.perf_counter() - started:>9.1f} s", flush=True)
-
-
-@contextmanager
-def without_indexes(engine: Engine, table: str, *, primary_key: bool = False) -> Iterator[None]:
-    """Drop the table's secondary indexes (and with `primary_key` its primary key) while loading
-    it, and build them again after."""
-    query = text(
-        "select indexname, indexdef from pg_indexes where tablename = :t "
-        "and indexname not in (select conname from pg_constraint)"
-    )
-    keys = text(
-        "select conname, pg_get_constraintdef(oid) from pg_constraint "
-        "where conrelid = cast(:t as regclass) and contype = 'p'"
-    )
-    with engine.begin() as conn:
-        indexes = conn.execute(query, {"t": table}).all()
-        for name, _ in indexes:
-            conn.execute(text(f'drop index "{name}"'))
-        constraints = conn.execute(keys, {"t": table}).all() if primary_key else []
-        for name, _ in constraints:
-            conn.execute(text(f'alter table "{table}" drop constraint "{name}"'))
-    yield
-    with step(f"{table}: build {len(indexes) + len(constraints)} indexes"), engine.begin() as conn:
-        conn.execute(text("set local maintenance_work_mem = '1GB'"))
-        for name, definition in constraints:
-            conn.execute(text(f'alter table "{table}" add constraint "{name}" {definition}'))
-        for _, definition in indexes:
-            conn.execute(text(definition))
-
-
 def generate(engine: Engine, args: argparse.Namespace) -> None:
     """Every table, step by step; a later table (a rollup) adds a step here."""
     # Whole UTC days ending at today's midnight, so the daily cycle sits on the clock.
@@ -265,7 +227,7 @@ def documents(
             _seed(conn, args.seed, d)
             conn.execute(text(_DOCUMENTS), common | {"day": d, "first": first, "last": last})
 
-    _parallel(args.jobs, day, range(args.days))
+    parallel(args.jobs, day, range(args.days))
 
 
 def sentiment_minute(engine: Engine, jobs: int) -> None:
@@ -286,7 +248,7 @@ def sentiment_minute(engine: Engine, jobs: int) -> None:
                 )
             )
 
-    _parallel(jobs, dimension, list(_MINUTES))
+    parallel(jobs, dimension, list(_MINUTES))
     with step("  sentiment_minute in time order"), engine.begin() as conn:
         conn.execute(text("set local work_mem = '256MB'"))
         conn.execute(
@@ -330,9 +292,3 @@ def analyze(engine: Engine) -> None:
 def _seed(conn: Connection, seed: float, chunk: int) -> None:
     """A reproducible random() per chunk, whichever thread runs it."""
     conn.execute(text("select setseed(:s)"), {"s": ((seed + 1 + chunk * 0.0137) % 2) - 1})
-
-
-def _parallel(jobs: int, work: Callable[[Any], object], items: Sequence[Any]) -> None:
-    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
-        for _ in pool.map(work, items):
-            pass
