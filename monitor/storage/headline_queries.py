@@ -1,38 +1,43 @@
 """The Headlines list: filters, full-text search (see `headline_search`), newest-first keyset
 paging and a capped count; bound parameters only, frozen rows out.
 
-A search of several terms (a phrase, two words) is planned in two parts. PostgreSQL estimates its
-matches as if the words were independent, so a phrase of common words (`"profit warning"`) looks
-a thousand times rarer than it is and the planner rechecks every headline holding both words, at
-any time, before it filters by time (134 ms at 20 M documents). Over the newest `RECENT` of the
-range such a search is planned blind (the default estimate), which intersects the time index with
-the text index; the older rest keeps the word-based plan, the best one for a rare search.
+A search is read one of three ways, by what it has to look at:
+- a range that holds few items (under `SCAN_ROWS`, counted from the rollups): its rows are read
+  through the time index and each is tested, costing what the range holds;
+- a search PostgreSQL expects to match many items in the range (`DENSE` or more): as the planner
+  sees fit, which reads the range newest first through the time index and stops at a page;
+- any other (a rare word, a phrase, several words): the newest `RECENT` of the range one UTC
+  day at a time through the text index keyed by day (0010), which reads only that day's
+  entries, then, if that holds too few for a page or the count's cap, the older rest.
 
-A range that holds few items (under `SCAN_ROWS`, counted from the rollups) is searched without
-the text index: its rows are read through the time index and each is tested. That costs what the
-range holds; the text index first reads every match of a word in all history, which grows with
-the archive (85 ms for one hour and a word in 1.5% of 20 M headlines).
+The text index over the words alone lists a word's matches in all history, so a short range
+read the whole list (~100 ms for a word in 1.5% of 20 M headlines); and PostgreSQL estimates a
+phrase as if its words were independent (72 matches for `"profit warning"`, 40,432 real), so it
+rechecked every headline holding both words, at any time, before filtering by time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from monitor.storage.headline_search import matches, tsquery
+from monitor.storage.headline_search import TICK, day_number, day_start, matches
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange, documents_in
 from monitor.storage.records import Headline, headline_of
 from monitor.storage.search_vectors import vectors_stored
 
 COUNT_CAP = 1000
-# The newest part of a range searched first with a blind plan (module docstring): a day holds
-# enough matches of a common phrase for a page, and its time-index scan stays small.
-RECENT = timedelta(days=1)
+# How far back a search reads day by day (module docstring): each day is one more index scan
+# (~5 ms for a common phrase on a 2-core AMD EPYC); a week holds a page of most searches.
+RECENT = timedelta(days=7)
+# Searches expected to match at least this many items in their range are left to the planner.
+DENSE = 20_000
 # Ranges holding fewer items are searched row by row (module docstring): 20,000 rows that all
 # fail take ~35 ms on a 2-core AMD EPYC.
 SCAN_ROWS = 20_000
@@ -75,39 +80,65 @@ class HeadlineCount:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """The search of a filter: its match condition planned from the words and planned blind,
-    and whether it has several terms (where the word-based estimate misleads). For a range of few
-    items both are the row-by-row test and `several_terms` is False (nothing to split)."""
+    """How a filter's text is searched (module docstring): `row_by_row`, `newest_first` (the
+    newest days one by one through the index keyed by day, then the rest), or as the planner
+    sees fit."""
 
-    by_words: ColumnElement[bool]
-    blind: ColumnElement[bool]
-    several_terms: bool
+    text: str
+    stored: bool
+    row_by_row: bool = False
+    newest_first: bool = False
 
-    def condition(self, span: timedelta) -> ColumnElement[bool]:
-        """The condition to use over a range of `span`."""
-        return self.blind if self.several_terms and span <= RECENT else self.by_words
+    def condition(self, day: int | None = None) -> ColumnElement[bool]:
+        """The match condition; read through the index entries of `day` alone when given."""
+        if self.row_by_row:
+            return matches(self.text, stored=True, indexed=False)
+        return matches(self.text, stored=self.stored, day=day)
 
 
 def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
     """The search of `flt`, if it has one; reads whether vectors are stored, how many items the
-    range holds and the term count."""
+    range holds and the planner's estimate of the matches."""
     if not flt.text.strip():
         return None
-    stored = vectors_stored(session=session)
-    # Without stored vectors (until the backfill after 0007) each row's words would be computed.
-    if stored and documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
-        scan = matches(flt.text, stored=True, indexed=False)
-        return _Search(by_words=scan, blind=scan, several_terms=False)
-    nodes = session.scalar(select(func.numnode(tsquery(flt.text))))
-    return _Search(
-        by_words=matches(flt.text, stored=stored),
-        blind=matches(flt.text, stored=stored, planned_blind=True),
-        several_terms=(nodes or 0) > 1,
-    )
+    # Until the backfill after 0007 stores every vector, each row's words would be computed row
+    # by row and the index keyed by day lacks rows: the planner searches the 0006 expression.
+    if not vectors_stored(session=session):
+        return _Search(flt.text, stored=False)
+    if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
+        return _Search(flt.text, stored=True, row_by_row=True)
+    found = _filtered(select(literal(1)).select_from(Document), flt, matches(flt.text, stored=True))
+    return _Search(flt.text, stored=True, newest_first=_estimate(session, found) < DENSE)
 
 
-def _span(time_range: TimeRange) -> timedelta:
-    return time_range.until - time_range.since
+def _estimate(session: Session, stmt: Select[Any]) -> float:
+    """How many rows the planner expects `stmt` to return (its plan, not run)."""
+    # `render_postcompile` expands IN lists, which a driver-level statement cannot.
+    compiled = stmt.compile(session.get_bind(), compile_kwargs={"render_postcompile": True})
+    explain = f"explain (format json) {compiled}"
+    plan = session.connection().exec_driver_sql(explain, compiled.params).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _parts(
+    search: _Search | None, flt: HeadlineFilter, top: datetime
+) -> Iterator[tuple[HeadlineFilter, ColumnElement[bool] | None]]:
+    """The parts of `flt`'s range up to `top` to read in turn, newest first, each with its match
+    condition: the whole range, or (`newest_first`) each UTC day of the newest `RECENT`, then
+    the older rest."""
+    if search is None or not search.newest_first:
+        yield flt, search.condition() if search else None
+        return
+    since, until = flt.time_range.since, flt.time_range.until
+    split = max(since, top - RECENT)
+    end = min(until, top + TICK)
+    while end > split:
+        day = day_number(end - TICK)
+        start = max(split, day_start(day))
+        yield replace(flt, time_range=TimeRange(start, end)), search.condition(day)
+        end = start
+    if split > since:
+        yield replace(flt, time_range=TimeRange(since, split)), search.condition()
 
 
 def _filtered(
@@ -135,19 +166,12 @@ def headlines(
     page stays put while new items arrive above it.
     """
     search = _search(session, flt)
-    rng = flt.time_range
-    if search is None or not search.several_terms:
-        docs = _page(session, flt, search.by_words if search else None, after, limit + 1)
-    else:
-        top = min(rng.until, after.published_at) if after else rng.until
-        split = max(rng.since, top - RECENT)
-        docs = []
-        if split < top:
-            recent = replace(flt, time_range=TimeRange(split, rng.until))
-            docs = _page(session, recent, search.blind, after, limit + 1, all_first=True)
-        if len(docs) <= limit and split > rng.since:
-            older = replace(flt, time_range=TimeRange(rng.since, split))
-            docs += _page(session, older, search.by_words, after, limit + 1 - len(docs))
+    top = min(flt.time_range.until, after.published_at) if after else flt.time_range.until
+    docs: list[Document] = []
+    for part, condition in _parts(search, flt, top):
+        docs += _page(session, part, condition, after, limit + 1 - len(docs))
+        if len(docs) > limit:
+            break
     rows = tuple(headline_of(doc) for doc in docs[:limit])
     if len(docs) <= limit or not rows:
         return HeadlinePage(rows, None)
@@ -160,15 +184,8 @@ def _page(
     search: ColumnElement[bool] | None,
     after: HeadlineCursor | None,
     limit: int,
-    *,
-    all_first: bool = False,
 ) -> list[Document]:
-    """Up to `limit` documents matching `flt` and `search` after `after`, newest first.
-
-    `all_first` finds every match before sorting: behind an OFFSET 0 fence the planner cannot
-    walk the time index newest-first for a blind search, which reads the whole window when the
-    matches are few, and intersects the time and text indexes instead.
-    """
+    """Up to `limit` documents matching `flt` and `search` after `after`, newest first."""
     stmt = _filtered(select(Document), flt, search)
     if after is not None:
         cursor = tuple_(
@@ -176,20 +193,26 @@ def _page(
             literal(after.id, Document.id.type),
         )
         stmt = stmt.where(tuple_(Document.published_at, Document.id) < cursor)
-    doc: Any = Document
-    if all_first:
-        doc = aliased(Document, stmt.offset(0).subquery())
-        stmt = select(doc)
-    return list(session.scalars(stmt.order_by(doc.published_at.desc(), doc.id.desc()).limit(limit)))
+    order = (Document.published_at.desc(), Document.id.desc())
+    return list(session.scalars(stmt.order_by(*order).limit(limit)))
 
 
 def count_headlines(
     *, session: Session, flt: HeadlineFilter, cap: int = COUNT_CAP
 ) -> HeadlineCount:
     """How many items match `flt`, reading at most `cap` + 1 of them."""
-    search = _search(session, flt)
-    condition = search.condition(_span(flt.time_range)) if search else None
-    rows = _filtered(select(literal(1)).select_from(Document), flt, condition)
-    matching = rows.limit(cap + 1).subquery()
-    n = int(session.scalar(select(func.count()).select_from(matching)) or 0)
+    n = 0
+    for part, condition in _parts(_search(session, flt), flt, flt.time_range.until):
+        n += _count(session, part, condition, cap + 1 - n)
+        if n > cap:
+            break
     return HeadlineCount(min(n, cap), capped=n > cap)
+
+
+def _count(
+    session: Session, flt: HeadlineFilter, search: ColumnElement[bool] | None, limit: int
+) -> int:
+    """How many items match `flt` and `search`, counted no further than `limit`."""
+    rows = _filtered(select(literal(1)).select_from(Document), flt, search)
+    matching = rows.limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)

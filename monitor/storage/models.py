@@ -60,7 +60,6 @@ class Document(Base):
         Index("ix_documents_tickers", "tickers", postgresql_using="gin"),
         # The newest item's processing time, and the rollup backfill's walk over history.
         Index("ix_documents_ingested_at", "ingested_at"),
-        Index("ix_documents_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -97,6 +96,15 @@ class Document(Base):
 def search_vector() -> Function[Any]:
     """The tsvector of a document row's words, as SQL (the function is created by 0006)."""
     return func.documents_search_vector(Document.headline, Document.tickers)
+
+
+def search_day() -> Function[int]:
+    """The UTC day number of a document row's `published_at`, as SQL (the function is created by
+    0010); the first key of the text index, so a search reads only its range's days."""
+    return func.documents_search_day(Document.published_at)
+
+
+Index("ix_documents_search_by_day", search_day(), Document.search_vector, postgresql_using="gin")
 
 
 class Alert(Base):

@@ -124,8 +124,10 @@ def _refused(conn: Connection, statement: Any) -> bool:
 
 
 def test_reader_runs_every_dashboard_query_and_sees_what_the_writer_sees(
-    database: MonitorSettings, roles: list[str], admin: Engine
+    database: MonitorSettings, roles: list[str], admin: Engine, search_plan: str
 ) -> None:
+    """Whichever way a search reads (`search_plan`): the planner's estimate, the index keyed by
+    day and its SQL function are the reader's to use too."""
     seed(database)
     role = _role(roles)
     done = grant_reader(admin, role)

@@ -178,14 +178,16 @@ def test_keyset_paging_over_everything_with_a_window(session: Session) -> None:
     assert all(window.since <= at < window.until for at, _ in seen)
 
 
-def test_count_stops_at_the_cap(session: Session) -> None:
+def test_count_stops_at_the_cap(session: Session, search_plan: str) -> None:
     flt = HeadlineFilter(WIDE, text="tied")
     assert count_headlines(session=session, flt=flt) == HeadlineCount(23, capped=False)
     assert count_headlines(session=session, flt=flt, cap=23) == HeadlineCount(23, capped=False)
     assert count_headlines(session=session, flt=flt, cap=10) == HeadlineCount(10, capped=True)
 
 
-def test_filters_combine_with_search_and_paging(database: MonitorSettings) -> None:
+def test_filters_combine_with_search_and_paging(
+    database: MonitorSettings, search_plan: str
+) -> None:
     seed(database)
     engine = make_engine(database)
     everything = TimeRange(END - timedelta(days=1), END + timedelta(days=1))
@@ -209,16 +211,22 @@ def test_filters_combine_with_search_and_paging(database: MonitorSettings) -> No
         engine.dispose()
 
 
-def test_several_term_searches_page_across_the_recent_day(
-    make_database: Callable[..., MonitorSettings], monkeypatch: pytest.MonkeyPatch
+def test_searches_page_and_count_across_the_newest_days(
+    make_database: Callable[..., MonitorSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    search_plan: str,
 ) -> None:
-    """Phrase and multi-word searches read the newest day and the older rest with different
-    plans (RECENT); pages and counts still see every match once, newest first."""
-    monkeypatch.setattr(headline_queries, "SCAN_ROWS", 0)  # through the text index
+    """Searches read the newest UTC days one by one and then the older rest (RECENT, here 30 h
+    back from noon: parts of two days, then the rest); pages and counts still see every
+    match once, newest first, whichever way the range is read. The phrase's items come in pairs
+    published at the same instant, so a page may end between the two."""
+    monkeypatch.setattr(headline_queries, "RECENT", timedelta(hours=30))
     database = make_database()
     end = T0 + timedelta(days=3)
     phrase = [
-        neutral_document(f"p{i:02d}", end - timedelta(hours=2 * i, minutes=1), "Profit warning")
+        neutral_document(
+            f"p{i:02d}", end - timedelta(hours=2 * (i // 2), minutes=1), "Profit warning"
+        )
         for i in range(36)
     ]
     words = [

@@ -1,6 +1,7 @@
-"""Migrations 0007 and 0008 on a populated table and the search-vector backfill: searches answer
-the same on the 0006 expression before it and on the stored column after it; the trigger fills
-new rows; 0006's index goes once every row has its vector; downgrades undo each step."""
+"""Migrations 0007, 0008 and 0010 on a populated table and the search-vector backfill: searches
+answer the same on the 0006 expression before it and on the stored column after it; the trigger
+fills new rows; 0006's index goes once every row has its vector; 0010 keys the text index by day;
+downgrades undo each step."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from migrations import alembic_config
 from monitor.storage.headline_queries import HeadlineFilter, count_headlines, headlines
-from monitor.storage.headline_search import matches
+from monitor.storage.headline_search import day_number, matches
 from monitor.storage.ingest import ScoredDocument, write_batch
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange
@@ -97,7 +98,7 @@ def test_upgrade_backfill_and_downgrade_on_a_table_with_rows(
     _store_documents(db, _documents(1, 400))
 
     command.upgrade(config, "head")
-    assert {"ix_documents_search_vector", "ix_documents_search"} <= _index_names(db)
+    assert {"ix_documents_search_by_day", "ix_documents_search"} <= _index_names(db)
     with db.connect() as conn:
         assert conn.scalar(_TRIGGERS) == 1
     write_batch(db, _documents(2, 100), [])  # the trigger fills rows written meanwhile
@@ -154,6 +155,29 @@ def test_0008_drops_the_expression_index_where_every_row_has_its_vector(
     assert _answers(db) == on_head
 
 
+def test_0010_keys_the_text_index_by_day_on_a_table_with_rows(
+    engine: tuple[Engine, Config],
+) -> None:
+    db, config = engine
+    command.upgrade(config, "0009")
+    write_batch(db, _documents(5, 300), [])
+    assert "ix_documents_search_vector" in _index_names(db)
+
+    command.upgrade(config, "head")
+    indexes = _index_names(db)
+    assert "ix_documents_search_by_day" in indexes and "ix_documents_search_vector" not in indexes
+    on_head = _answers(db)
+    assert any(on_head[0::2])
+    command.downgrade(config, "0009")
+    indexes = _index_names(db)
+    assert "ix_documents_search_vector" in indexes and "ix_documents_search_by_day" not in indexes
+    with db.connect() as conn:
+        function = conn.scalar(text("select to_regprocedure('documents_search_day(timestamptz)')"))
+    assert function is None
+    command.upgrade(config, "head")
+    assert _answers(db) == on_head
+
+
 def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
     database: MonitorSettings,
 ) -> None:
@@ -167,9 +191,10 @@ def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
             found = headlines(session=session, flt=HeadlineFilter(WINDOW, text="guidance"))
             assert found.rows and all("guidance" in h.headline for h in found.rows)
             session.execute(text("set local enable_seqscan = off"))
-            stmt = select(func.count()).select_from(Document).where(matches("fed", stored=True))
+            fed = matches("fed", stored=True, day=day_number(WINDOW.since))
+            stmt = select(func.count()).select_from(Document).where(fed)
             compiled = stmt.compile(db)
             plan = session.connection().exec_driver_sql(f"explain {compiled}", compiled.params)
-            assert "ix_documents_search_vector" in "\n".join(row[0] for row in plan)
+            assert "ix_documents_search_by_day" in "\n".join(row[0] for row in plan)
     finally:
         db.dispose()
