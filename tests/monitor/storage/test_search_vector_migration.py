@@ -198,3 +198,21 @@ def test_an_empty_database_is_complete_and_searches_use_the_stored_column(
             assert "ix_documents_search_by_day" in "\n".join(row[0] for row in plan)
     finally:
         db.dispose()
+
+
+def test_day_numbers_agree_with_the_index_function(database: MonitorSettings) -> None:
+    """The day a search names (`day_number`) is the one 0010's function indexes each row under,
+    at midnight and a microsecond either side of it, in any time zone the session has."""
+    midnight = datetime(2026, 3, 29, tzinfo=UTC)  # a night clocks go forward in Europe
+    tick = timedelta(microseconds=1)
+    rng = random.Random(10)
+    instants = [midnight - tick, midnight, midnight + tick]
+    instants += [midnight + timedelta(seconds=rng.uniform(-4e7, 4e7)) for _ in range(200)]
+    db = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+    try:
+        with db.connect() as conn:
+            conn.execute(text("set time zone 'Europe/Berlin'"))
+            for at in instants:
+                assert conn.scalar(select(func.documents_search_day(at))) == day_number(at), at
+    finally:
+        db.dispose()
