@@ -21,15 +21,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from monitor.storage.headline_search import TICK, day_number, day_start, matches
+from monitor.storage.headline_search import TICK, day_number, matches
 from monitor.storage.models import Document
 from monitor.storage.queries import TimeRange, documents_in
 from monitor.storage.records import Headline, headline_of
+from monitor.storage.resolution import DAY, floor
 from monitor.storage.search_vectors import vectors_stored
 
 COUNT_CAP = 1000
@@ -78,22 +80,27 @@ class HeadlineCount:
     capped: bool
 
 
+class _Read(Enum):
+    """How a search reads its range (module docstring)."""
+
+    EXPRESSION = "0006's expression, until every search vector is stored"
+    ROW_BY_ROW = "each row of the range tested"
+    WHOLE_RANGE = "as the planner sees fit"
+    NEWEST_DAYS = "the newest days one by one through the index keyed by day, then the rest"
+
+
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """How a filter's text is searched (module docstring): `row_by_row`, `newest_first` (the
-    newest days one by one through the index keyed by day, then the rest), or as the planner
-    sees fit."""
+    """A filter's search text and how it is read."""
 
     text: str
-    stored: bool
-    row_by_row: bool = False
-    newest_first: bool = False
+    read: _Read
 
     def condition(self, day: int | None = None) -> ColumnElement[bool]:
         """The match condition; read through the index entries of `day` alone when given."""
-        if self.row_by_row:
+        if self.read is _Read.ROW_BY_ROW:
             return matches(self.text, stored=True, indexed=False)
-        return matches(self.text, stored=self.stored, day=day)
+        return matches(self.text, stored=self.read is not _Read.EXPRESSION, day=day)
 
 
 def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
@@ -104,11 +111,12 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
     # Until the backfill after 0007 stores every vector, each row's words would be computed row
     # by row and the index keyed by day lacks rows: the planner searches the 0006 expression.
     if not vectors_stored(session=session):
-        return _Search(flt.text, stored=False)
+        return _Search(flt.text, _Read.EXPRESSION)
     if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
-        return _Search(flt.text, stored=True, row_by_row=True)
+        return _Search(flt.text, _Read.ROW_BY_ROW)
     found = _filtered(select(literal(1)).select_from(Document), flt, matches(flt.text, stored=True))
-    return _Search(flt.text, stored=True, newest_first=_estimate(session, found) < DENSE)
+    dense = _estimate(session, found) >= DENSE
+    return _Search(flt.text, _Read.WHOLE_RANGE if dense else _Read.NEWEST_DAYS)
 
 
 def _estimate(session: Session, stmt: Select[Any]) -> float:
@@ -124,18 +132,17 @@ def _parts(
     search: _Search | None, flt: HeadlineFilter, top: datetime
 ) -> Iterator[tuple[HeadlineFilter, ColumnElement[bool] | None]]:
     """The parts of `flt`'s range up to `top` to read in turn, newest first, each with its match
-    condition: the whole range, or (`newest_first`) each UTC day of the newest `RECENT`, then
+    condition: the whole range, or (`NEWEST_DAYS`) each UTC day of the newest `RECENT`, then
     the older rest."""
-    if search is None or not search.newest_first:
+    if search is None or search.read is not _Read.NEWEST_DAYS:
         yield flt, search.condition() if search else None
         return
     since, until = flt.time_range.since, flt.time_range.until
     split = max(since, top - RECENT)
     end = min(until, top + TICK)
     while end > split:
-        day = day_number(end - TICK)
-        start = max(split, day_start(day))
-        yield replace(flt, time_range=TimeRange(start, end)), search.condition(day)
+        start = max(split, floor(end - TICK, DAY))
+        yield replace(flt, time_range=TimeRange(start, end)), search.condition(day_number(start))
         end = start
     if split > since:
         yield replace(flt, time_range=TimeRange(since, split)), search.condition()

@@ -18,13 +18,13 @@ from sqlalchemy import ColumnElement, cast, func, literal
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 
 from monitor.storage.models import Document, search_day, search_vector
+from monitor.storage.resolution import DAY
 
 SEARCH_CONFIG = "english"  # the configuration `documents_search_vector` (0006) indexes with
 # `word*` outside quotes: a prefix term. Two characters at least, so a prefix stays selective.
 _PREFIX = re.compile(r'(?<![\w"*-])(\w{2,})\*')
 _QUOTED = re.compile(r'"[^"]*"?')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DAY = timedelta(days=1)
 TICK = timedelta(microseconds=1)  # PostgreSQL's resolution: the last instant before `until`
 
 
@@ -65,12 +65,7 @@ def tsquery(text: str) -> ColumnElement[Any]:
 
 def day_number(instant: datetime) -> int:
     """The UTC day number `documents_search_day` (0010) gives `instant`."""
-    return (instant - _EPOCH) // _DAY
-
-
-def day_start(day: int) -> datetime:
-    """The first instant of UTC day number `day`."""
-    return _EPOCH + day * _DAY
+    return (instant - _EPOCH) // DAY
 
 
 def matches(
@@ -79,7 +74,7 @@ def matches(
     """SQL true for the documents `text` finds: on the stored column once every row has it
     (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed.
 
-    `day` (a `day_number`, with `stored`) also names the one UTC day the caller's range lies in,
+    `day` (a `day_number`) also names the one UTC day the caller's range lies in,
     so the text index, keyed by day (0010), reads only that day's entries. It narrows nothing the
     caller's time condition does not. `indexed=False` matches on an expression no index serves,
     so each candidate row is tested and the text index is never read.
@@ -89,6 +84,6 @@ def matches(
     if not indexed:
         return func.coalesce(vector, cast("", TSVECTOR)).op("@@", is_comparison=True)(query)
     found = vector.op("@@", is_comparison=True)(query)
-    if stored and day is not None:
+    if day is not None:
         return found & (search_day() == day)
     return found
