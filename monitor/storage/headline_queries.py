@@ -14,6 +14,10 @@ The text index over the words alone lists a word's matches in all history, so a 
 read the whole list (~100 ms for a word in 1.5% of 20 M headlines); and PostgreSQL estimates a
 phrase as if its words were independent (72 matches for `"profit warning"`, 40,432 real), so it
 rechecked every headline holding both words, at any time, before filtering by time.
+
+Whichever way, once vectors are stored a phrase also names the adjacent word pairs it requires
+(`phrase_pairs`, read from PostgreSQL's own tsquery), which the pair index (0011) answers: a
+phrase of words common apart but rarely side by side no longer fetches every headline with both.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, Text, cast, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from monitor.storage.headline_search import TICK, day_number, matches
+from monitor.storage.headline_search import TICK, day_number, matches, tsquery
 from monitor.storage.models import Document
+from monitor.storage.phrase_pairs import Need, parse, required_pairs
 from monitor.storage.queries import TimeRange, documents_in
 from monitor.storage.records import Headline, headline_of
 from monitor.storage.resolution import DAY, floor
@@ -91,16 +96,19 @@ class _Read(Enum):
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """A filter's search text and how it is read."""
+    """A filter's search text, how it is read and the word pairs it requires (read through the
+    pair index, 0011, once vectors are stored)."""
 
     text: str
     read: _Read
+    pairs: Need | None = None
 
     def condition(self, day: int | None = None) -> ColumnElement[bool]:
         """The match condition; read through the index entries of `day` alone when given."""
         if self.read is _Read.ROW_BY_ROW:
             return matches(self.text, stored=True, indexed=False)
-        return matches(self.text, stored=self.read is not _Read.EXPRESSION, day=day)
+        stored = self.read is not _Read.EXPRESSION
+        return matches(self.text, stored=stored, day=day, pairs=self.pairs)
 
 
 def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
@@ -114,9 +122,13 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
         return _Search(flt.text, _Read.EXPRESSION)
     if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
         return _Search(flt.text, _Read.ROW_BY_ROW)
-    found = _filtered(select(literal(1)).select_from(Document), flt, matches(flt.text, stored=True))
+    pairs = required_pairs(
+        parse(session.execute(select(cast(tsquery(flt.text), Text))).scalar_one())
+    )
+    condition = matches(flt.text, stored=True, pairs=pairs)
+    found = _filtered(select(literal(1)).select_from(Document), flt, condition)
     dense = _estimate(session, found) >= DENSE
-    return _Search(flt.text, _Read.WHOLE_RANGE if dense else _Read.NEWEST_DAYS)
+    return _Search(flt.text, _Read.WHOLE_RANGE if dense else _Read.NEWEST_DAYS, pairs)
 
 
 def _estimate(session: Session, stmt: Select[Any]) -> float:

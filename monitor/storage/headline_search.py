@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, cast, func, literal
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 
-from monitor.storage.models import Document, search_day, search_vector
+from monitor.storage.models import Document, search_day, search_pairs, search_vector
+from monitor.storage.phrase_pairs import AllOf, Need, Pair
 from monitor.storage.resolution import DAY
 
 SEARCH_CONFIG = "english"  # the configuration `documents_search_vector` (0006) indexes with
@@ -69,21 +70,42 @@ def day_number(instant: datetime) -> int:
 
 
 def matches(
-    text: str, *, stored: bool, indexed: bool = True, day: int | None = None
+    text: str,
+    *,
+    stored: bool,
+    indexed: bool = True,
+    day: int | None = None,
+    pairs: Need | None = None,
 ) -> ColumnElement[bool]:
     """SQL true for the documents `text` finds: on the stored column once every row has it
     (`stored`, see `search_vectors`), else on exactly the indexed expression; both indexed.
 
     `day` (a `day_number`) also names the one UTC day the caller's range lies in,
     so the text index, keyed by day (0010), reads only that day's entries. It narrows nothing the
-    caller's time condition does not. `indexed=False` matches on an expression no index serves,
-    so each candidate row is tested and the text index is never read.
+    caller's time condition does not. `pairs` (with `stored`), the word pairs `text` requires
+    (`phrase_pairs`), lets the pair index (0011) find its phrases; it narrows nothing either.
+    `indexed=False` matches on an expression no index serves, so each candidate row is tested
+    and the text index is never read.
     """
     vector = Document.search_vector if stored else search_vector()
     query = tsquery(text)
     if not indexed:
         return func.coalesce(vector, cast("", TSVECTOR)).op("@@", is_comparison=True)(query)
-    found = vector.op("@@", is_comparison=True)(query)
+    found: ColumnElement[bool] = vector.op("@@", is_comparison=True)(query)
+    if pairs is not None:
+        found = found & search_pairs().op("@@", is_comparison=True)(_pair_query(pairs))
     if day is not None:
         return found & (search_day() == day)
     return found
+
+
+def _pair_query(need: Need) -> ColumnElement[Any]:
+    """`need` as a tsquery over the pair index's keys (0011's `documents_search_pair`)."""
+    if isinstance(need, Pair):
+        # The key is hex digits, which a tsquery reads as one plain word.
+        return cast(func.documents_search_pair(need.first, need.second), TSQUERY)
+    op = "&&" if isinstance(need, AllOf) else "||"
+    query = _pair_query(need.needs[0])
+    for more in need.needs[1:]:
+        query = query.op(op)(_pair_query(more))
+    return query

@@ -104,7 +104,14 @@ def search_day() -> Function[int]:
     return func.documents_search_day(Document.published_at)
 
 
+def search_pairs() -> Function[Any]:
+    """The hash buckets of a document row's adjacent word pairs, as SQL (the function is created by
+    0011); the key of the pair index, which answers phrases."""
+    return func.documents_search_pairs(Document.search_vector)
+
+
 Index("ix_documents_search_by_day", search_day(), Document.search_vector, postgresql_using="gin")
+Index("ix_documents_search_pairs", search_pairs(), postgresql_using="gin")
 
 
 class Alert(Base):
