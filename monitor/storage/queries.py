@@ -189,16 +189,18 @@ def rejected_by_reason(*, session: Session, time_range: TimeRange) -> list[KeyVo
 
 
 def model_usage(*, session: Session) -> list[ModelUsage]:
-    """Each model (name and version) that scored stored items, most recently used first."""
+    """Each model (name and version) that scored stored items, most recently used first (ties by
+    name)."""
     if rollups_complete(session=session):
+        model, last = IngestDay.model, func.max(IngestDay.last_ingested_at)
         n: ColumnElement[int] = func.sum(IngestDay.documents)
-        last = func.max(IngestDay.last_ingested_at)
-        stmt = select(IngestDay.model, n, last).group_by(IngestDay.model).having(n > 0)
+        stmt = select(model, n, last).group_by(model).having(n > 0)
     else:
-        n, last = func.count(), func.max(Document.ingested_at)
-        stmt = select(Document.model, n, last).group_by(Document.model)
-    stmt = stmt.order_by(last.desc())
-    return [ModelUsage(model, int(count), seen) for model, count, seen in session.execute(stmt)]
+        model, n, last = Document.model, func.count(), func.max(Document.ingested_at)
+        stmt = select(model, n, last).group_by(model)
+    # Models that stored items in one transaction share its time; the name keeps their order.
+    stmt = stmt.order_by(last.desc(), model)
+    return [ModelUsage(name, int(count), seen) for name, count, seen in session.execute(stmt)]
 
 
 def history_start(*, session: Session) -> datetime | None:
