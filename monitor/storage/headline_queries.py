@@ -122,13 +122,18 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
         return _Search(flt.text, _Read.EXPRESSION)
     if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
         return _Search(flt.text, _Read.ROW_BY_ROW)
-    pairs = required_pairs(
-        parse(session.execute(select(cast(tsquery(flt.text), Text))).scalar_one())
-    )
+    pairs = _required_pairs(session, flt.text)
     condition = matches(flt.text, stored=True, pairs=pairs)
     found = _filtered(select(literal(1)).select_from(Document), flt, condition)
     dense = _estimate(session, found) >= DENSE
     return _Search(flt.text, _Read.WHOLE_RANGE if dense else _Read.NEWEST_DAYS, pairs)
+
+
+def _required_pairs(session: Session, text: str) -> Need | None:
+    """The word pairs `text` requires, read from the tsquery PostgreSQL makes of it (its own
+    stemming and stop words)."""
+    printed = session.execute(select(cast(tsquery(text), Text))).scalar_one()
+    return required_pairs(parse(printed))
 
 
 def _estimate(session: Session, stmt: Select[Any]) -> float:

@@ -10,6 +10,7 @@ term or a lone word requires none. Pure text in, pure data out: no database.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # One token of tsquery output: a quoted lexeme with its optional `:*` (prefix) and weights, a
@@ -134,18 +135,25 @@ def _tokens(text: str) -> list[_Token]:
 
 # Precedence, loosest first, as PostgreSQL prints it: `|`, `&`, `<N>`, then `!` and parentheses.
 def _either(tokens: list[_Token], at: int) -> tuple[Query, int]:
-    query, at = _both(tokens, at)
-    while at < len(tokens) and tokens[at] == "|":
-        right, at = _both(tokens, at + 1)
-        query = Either(query, right)
-    return query, at
+    return _chained(tokens, at, "|", _both, Either)
 
 
 def _both(tokens: list[_Token], at: int) -> tuple[Query, int]:
-    query, at = _follows(tokens, at)
-    while at < len(tokens) and tokens[at] == "&":
-        right, at = _follows(tokens, at + 1)
-        query = Both(query, right)
+    return _chained(tokens, at, "&", _follows, Both)
+
+
+def _chained(
+    tokens: list[_Token],
+    at: int,
+    op: str,
+    operand: Callable[[list[_Token], int], tuple[Query, int]],
+    join: Callable[[Query, Query], Query],
+) -> tuple[Query, int]:
+    """Operands read by `operand`, separated by `op`, joined left to right."""
+    query, at = operand(tokens, at)
+    while at < len(tokens) and tokens[at] == op:
+        right, at = operand(tokens, at + 1)
+        query = join(query, right)
     return query, at
 
 
