@@ -2,11 +2,11 @@
 `search_vector`, so a phrase reads only the headlines where its words stand side by side.
 
 GIN keeps no word positions, so a phrase of words that are common together but never adjacent
-(`"warning profit"`) fetched every headline holding both words to find none (~250 ms over 30 days
-of 20 M headlines). Each pair is indexed as one of 2^18 hash buckets, not as text: distinct pairs
-run to tens of millions, each a key of its own (a text index six times larger, measured on 1 M
-headlines), while a bucket shared by chance only adds a few candidates, which the words recheck.
-Built CONCURRENTLY, so writes go on.
+(`"warning profit"`) fetched every headline holding both words to find none (190-330 ms over 30
+days of 20 M headlines). Each pair is indexed as one of 2^18 hash buckets, not as text: distinct
+pairs are each a key of their own (on 1 M benchmark headlines, 2.2 M pairs: 135 MB as text, 41 MB
+as buckets, 26 MB for the words), while a bucket shared by chance only adds a few candidates,
+which the words recheck. Built CONCURRENTLY, so writes go on.
 
 Revision ID: 0011
 Revises: 0010
