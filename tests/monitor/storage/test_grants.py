@@ -67,7 +67,8 @@ def _role(roles: list[str], name: str | None = None) -> str:
 
 def _dashboard_queries(alert_id: int) -> dict[str, Query]:
     """One call of every public function of the dashboard's read API, by name."""
-    flt = HeadlineFilter(ALL_TIME, topics=("Earnings",), text="news")
+    # A phrase: read through the pair index too (0011) where the plan uses the text index.
+    flt = HeadlineFilter(ALL_TIME, topics=("Earnings",), text='"negative news"')
     hour = timedelta(hours=1)
     return {
         "latest_minute": lambda s: queries.latest_minute(session=s),
@@ -127,7 +128,7 @@ def test_reader_runs_every_dashboard_query_and_sees_what_the_writer_sees(
     database: MonitorSettings, roles: list[str], admin: Engine, search_plan: str
 ) -> None:
     """Whichever way a search reads (`search_plan`): the planner's estimate, the index keyed by
-    day and its SQL function are the reader's to use too."""
+    day, the pair index and their SQL functions are the reader's to use too."""
     seed(database)
     role = _role(roles)
     done = grant_reader(admin, role)
