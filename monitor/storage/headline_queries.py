@@ -28,10 +28,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from monitor.storage.headline_search import TICK, day_number, matches, tsquery
+from monitor.storage.headline_search import TICK, day_number, matches, printed_tsquery
 from monitor.storage.models import Document
 from monitor.storage.phrase_pairs import Need, parse, required_pairs
 from monitor.storage.queries import TimeRange, documents_in
@@ -113,7 +113,7 @@ class _Search:
 
 def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
     """The search of `flt`, if it has one; reads whether vectors are stored, how many items the
-    range holds and the planner's estimate of the matches."""
+    range holds, the word pairs the query requires and the planner's estimate of the matches."""
     if not flt.text.strip():
         return None
     # Until the backfill after 0007 stores every vector, each row's words would be computed row
@@ -122,18 +122,10 @@ def _search(session: Session, flt: HeadlineFilter) -> _Search | None:
         return _Search(flt.text, _Read.EXPRESSION)
     if documents_in(session=session, time_range=flt.time_range) < SCAN_ROWS:
         return _Search(flt.text, _Read.ROW_BY_ROW)
-    pairs = _required_pairs(session, flt.text)
-    condition = matches(flt.text, stored=True, pairs=pairs)
-    found = _filtered(select(literal(1)).select_from(Document), flt, condition)
+    pairs = required_pairs(parse(session.scalars(select(printed_tsquery(flt.text))).one()))
+    found = _matching(flt, matches(flt.text, stored=True, pairs=pairs))
     dense = _estimate(session, found) >= DENSE
     return _Search(flt.text, _Read.WHOLE_RANGE if dense else _Read.NEWEST_DAYS, pairs)
-
-
-def _required_pairs(session: Session, text: str) -> Need | None:
-    """The word pairs `text` requires, read from the tsquery PostgreSQL makes of it (its own
-    stemming and stop words)."""
-    printed = session.execute(select(cast(tsquery(text), Text))).scalar_one()
-    return required_pairs(parse(printed))
 
 
 def _estimate(session: Session, stmt: Select[Any]) -> float:
@@ -163,6 +155,11 @@ def _parts(
         end = start
     if split > since:
         yield replace(flt, time_range=TimeRange(since, split)), search.condition()
+
+
+def _matching(flt: HeadlineFilter, search: ColumnElement[bool] | None) -> Select[Any]:
+    """A row (of 1) for each item matching `flt` and `search`: what counts and estimates read."""
+    return _filtered(select(literal(1)).select_from(Document), flt, search)
 
 
 def _filtered(
@@ -237,6 +234,5 @@ def _count(
     session: Session, flt: HeadlineFilter, search: ColumnElement[bool] | None, limit: int
 ) -> int:
     """How many items match `flt` and `search`, counted no further than `limit`."""
-    rows = _filtered(select(literal(1)).select_from(Document), flt, search)
-    matching = rows.limit(limit).subquery()
+    matching = _matching(flt, search).limit(limit).subquery()
     return int(session.scalar(select(func.count()).select_from(matching)) or 0)

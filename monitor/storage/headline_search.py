@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, cast, func, literal
+from sqlalchemy import ColumnElement, Text, cast, func, literal
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 
 from monitor.storage.models import Document, search_day, search_pairs, search_vector
@@ -62,6 +62,12 @@ def tsquery(text: str) -> ColumnElement[Any]:
     for prefix in terms.prefixes:
         query = query.op("&&")(func.to_tsquery(config, f"{prefix}:*"))
     return query
+
+
+def printed_tsquery(text: str) -> ColumnElement[str]:
+    """The `tsquery` of `text` as PostgreSQL prints it (what `phrase_pairs.parse` reads): its own
+    stemming, stop words and phrase distances."""
+    return cast(tsquery(text), Text)
 
 
 def day_number(instant: datetime) -> int:

@@ -117,8 +117,8 @@ _Token = Word | int | str
 
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    at = 0
-    while at < len(text.rstrip()):
+    at, end = 0, len(text.rstrip())
+    while at < end:
         found = _TOKEN.match(text, at)
         if found is None:
             raise TsqueryParseError(f"cannot read tsquery {text!r} at {text[at:]!r}")

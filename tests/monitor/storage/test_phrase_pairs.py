@@ -26,15 +26,15 @@ from tests.monitor.storage.tsquery_text import printed
 W = Word
 
 
-def _pairs(printed: str) -> object:
-    return required_pairs(parse(printed))
+def _pairs(shown: str) -> object:
+    return required_pairs(parse(shown))
 
 
 def test_precedence_is_postgresql_s() -> None:
     # as PostgreSQL prints websearch_to_tsquery('"profit warning" OR -"year-end results" x''y')
-    printed = "'profit' <-> 'warn' | !( 'year-end' <-> 'year' <-> 'end' ) & 'x' <-> 'y'"
+    shown = "'profit' <-> 'warn' | !( 'year-end' <-> 'year' <-> 'end' ) & 'x' <-> 'y'"
     chain = Follows(Follows(W("year-end"), W("year"), 1), W("end"), 1)
-    assert parse(printed) == Either(
+    assert parse(shown) == Either(
         Follows(W("profit"), W("warn"), 1),
         Both(Not(chain), Follows(W("x"), W("y"), 1)),
     )
@@ -81,11 +81,11 @@ def test_words_and_empty_queries_require_nothing() -> None:
 
 
 @pytest.mark.parametrize(
-    "printed", ["'a' &", "& 'a'", "( 'a'", "'a' )", "'a' 'b'", "'a", "'a' <x> 'b'", "!"]
+    "shown", ["'a' &", "& 'a'", "( 'a'", "'a' )", "'a' 'b'", "'a", "'a' <x> 'b'", "!"]
 )
-def test_text_that_is_no_tsquery_is_refused(printed: str) -> None:
+def test_text_that_is_no_tsquery_is_refused(shown: str) -> None:
     with pytest.raises(TsqueryParseError):
-        parse(printed)
+        parse(shown)
 
 
 _words = st.builds(Word, st.text(min_size=1, max_size=6), st.booleans())

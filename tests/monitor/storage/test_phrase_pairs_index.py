@@ -13,12 +13,12 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import ColumnElement, Text, cast, func, inspect, select, text
+from sqlalchemy import ColumnElement, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from migrations import alembic_config
 from monitor.storage.db import make_engine, make_sessionmaker
-from monitor.storage.headline_search import matches, tsquery
+from monitor.storage.headline_search import matches, printed_tsquery
 from monitor.storage.models import Document
 from monitor.storage.phrase_pairs import parse, required_pairs
 from monitor.storage.settings import MonitorSettings
@@ -55,7 +55,7 @@ def session(make_database: Callable[..., MonitorSettings]) -> Iterator[Session]:
 
 
 def _printed_tsquery(session: Session, typed: str) -> str:
-    return str(session.execute(select(cast(tsquery(typed), Text))).scalar_one())
+    return session.scalars(select(printed_tsquery(typed))).one()
 
 
 def _count(session: Session, condition: ColumnElement[bool]) -> int:
